@@ -1,0 +1,88 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+# Fields that may still be set after an event exists: the documents produced for it and,
+# for a mass cancellation, its cancellation. Everything else is the immutable record.
+MUTABLE_FIELDS = {
+    "mail_message_id",
+    "letter_attachment_id",
+    "fee_move_line_id",
+    "interest_move_line_id",
+    "activity_id",
+    "state",
+    "cancel_reason",
+    "cancel_date",
+    "cancel_user_id",
+}
+
+
+class NordicDunningEvent(models.Model):
+    """One collection measure taken on one invoice: the append-only audit trail."""
+
+    _name = "nordic.dunning.event"
+    _description = "Dunning event"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name")
+    move_id = fields.Many2one("account.move", "Invoice", required=True, index=True, readonly=True, ondelete="restrict")
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    run_id = fields.Many2one("nordic.dunning.run", readonly=True, index="btree_not_null")
+    policy_id = fields.Many2one("nordic.dunning.policy", readonly=True)
+    level_id = fields.Many2one("nordic.dunning.level", required=True, readonly=True)
+    level_sequence = fields.Integer("Level number", readonly=True)
+    kind = fields.Selection(related="level_id.kind", store=True)
+    date = fields.Date(required=True, readonly=True, index=True)
+    deadline_date = fields.Date("Pay by", readonly=True)
+    amount_residual = fields.Monetary("Open principal", readonly=True)
+    fee_amount = fields.Monetary("Fee", readonly=True)
+    fee_charged = fields.Boolean(readonly=True, help="The fee was booked on the customer's account.")
+    interest_amount = fields.Monetary("Late interest", readonly=True)
+    interest_rate = fields.Float("Interest rate (%)", readonly=True, digits=(16, 2))
+    interest_charged = fields.Boolean(readonly=True)
+    amount_total = fields.Monetary("Total due", readonly=True)
+    payment_reference = fields.Char("OCR/KID reference", readonly=True)
+    channel_email = fields.Boolean("E-mail", readonly=True)
+    channel_letter = fields.Boolean("Letter", readonly=True)
+    channel_call = fields.Boolean("Call", readonly=True)
+    user_id = fields.Many2one("res.users", "Confirmed by", readonly=True)
+    mail_message_id = fields.Many2one("mail.message", "E-mail sent", readonly=True)
+    letter_attachment_id = fields.Many2one("ir.attachment", "Letter document", readonly=True)
+    activity_id = fields.Many2one("mail.activity", "Call activity", readonly=True)
+    fee_move_line_id = fields.Many2one("account.move.line", "Fee entry", readonly=True)
+    interest_move_line_id = fields.Many2one("account.move.line", "Interest entry", readonly=True)
+    state = fields.Selection([("done", "Done"), ("cancelled", "Cancelled")], default="done", required=True, readonly=True)
+    cancel_reason = fields.Char(readonly=True)
+    cancel_date = fields.Datetime(readonly=True)
+    cancel_user_id = fields.Many2one("res.users", readonly=True)
+
+    @api.depends("move_id.name", "level_id.name")
+    def _compute_name(self):
+        for event in self:
+            event.name = f"{event.move_id.name} – {event.level_id.name}"
+
+    def write(self, vals):
+        forbidden = set(vals) - MUTABLE_FIELDS
+        if forbidden and not self.env.context.get("nordic_dunning_event_init"):
+            raise UserError(
+                _("Dunning events are an audit trail and cannot be changed (fields: %s).", ", ".join(sorted(forbidden)))
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(_("Dunning events are an audit trail and cannot be deleted; cancel them instead."))
+
+    def _get_lang(self):
+        self.ensure_one()
+        return self.partner_id.lang or self.company_id.partner_id.lang or "en_US"
+
+    def _amount_in_words(self):
+        """The total due in words, in the customer's language (num2words through Odoo)."""
+        self.ensure_one()
+        return self.currency_id.with_context(lang=self._get_lang()).amount_to_text(self.amount_total)
+
+    def action_print_letter(self):
+        return self.env.ref("nordic_dunning.action_report_dunning_letter").report_action(self)

@@ -1,0 +1,160 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools.calendar import add_delay
+from .nordic_dunning_policy import WEEKDAYS
+
+
+class NordicDunningLevel(models.Model):
+    """One step of a dunning policy: when, what, at which fee, through which channel."""
+
+    _name = "nordic.dunning.level"
+    _description = "Dunning level"
+    _order = "policy_id, sequence"
+
+    policy_id = fields.Many2one("nordic.dunning.policy", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    country_code = fields.Selection(related="policy_id.country_code")
+    sequence = fields.Integer("Level", required=True, default=1)
+    name = fields.Char(required=True, translate=True)
+    kind = fields.Selection(
+        [
+            ("reminder", "Payment reminder"),
+            ("collection_notice", "Collection notice (inkassovarsel)"),
+            ("payment_demand", "Payment demand"),
+            ("handover", "Hand-over to collection"),
+        ],
+        required=True,
+        default="reminder",
+    )
+    delay = fields.Integer(required=True, default=5)
+    delay_unit = fields.Selection(
+        [("days", "Calendar days"), ("business_days", "Business days")], required=True, default="days"
+    )
+    delay_base = fields.Selection(
+        [("due", "After the due date"), ("previous", "After the previous level")], required=True, default="previous"
+    )
+    weekday = fields.Selection(
+        WEEKDAYS, string="Move to weekday", help="Postpone the measure to the first such weekday (e.g. Tuesday lists)."
+    )
+    fee_rule = fields.Selection(
+        [
+            ("none", "No fee"),
+            ("fixed", "Fixed fee"),
+            ("no_reminder", "Norwegian reminder fee (1/20 of the inkassosats)"),
+        ],
+        required=True,
+        default="none",
+    )
+    fee_amount = fields.Monetary(currency_field="currency_id")
+    currency_id = fields.Many2one(related="policy_id.company_id.currency_id")
+    interest = fields.Boolean("Late interest", default=True, help="Show or charge late interest at this level.")
+    channel_email = fields.Boolean("E-mail", default=True)
+    channel_letter = fields.Boolean("Letter", default=True)
+    channel_call = fields.Boolean("Phone call", help="Plan a call activity for the invoice's salesperson.")
+    mail_template_id = fields.Many2one(
+        "mail.template", string="E-mail template", domain=[("model", "=", "nordic.dunning.event")]
+    )
+    payment_term_days = fields.Integer(
+        "Payment deadline (days)", default=10, help="Deadline printed on the letter, counted from the sending date."
+    )
+    letter_text = fields.Html(translate=True, help="Opening paragraph of the letter and the e-mail.")
+
+    _sql_constraints = [
+        ("level_unique", "unique(policy_id, sequence)", "Each level number can be used only once per policy."),
+        ("delay_positive", "CHECK(delay >= 0)", "The delay cannot be negative."),
+    ]
+
+    @api.depends("sequence", "name")
+    def _compute_display_name(self):
+        for level in self:
+            level.display_name = f"{level.sequence}. {level.name}"
+
+    @api.constrains("fee_rule", "fee_amount", "kind", "delay", "delay_base", "payment_term_days", "policy_id")
+    def _check_legal_limits(self):
+        """Refuse levels that break the law of the policy's legal profile, citing the rule."""
+        rates = self.env["nordic.dunning.rate"]
+        today = fields.Date.context_today(self)
+        for level in self:
+            country = level.policy_id.country_code
+            if level.fee_rule == "fixed" and level.fee_amount < 0:
+                raise ValidationError(_("A fee cannot be negative."))
+            if country == "SE" and level.fee_rule == "fixed":
+                cap_type = "reminder_fee_cap" if level.kind == "reminder" else "collection_fee_cap"
+                cap = rates._get_value("SE", cap_type, today, raise_if_missing=False)
+                if cap is not None and level.fee_amount > cap:
+                    raise ValidationError(
+                        _(
+                            "Level %(level)s: a Swedish %(kind)s fee may be at most %(cap)s kr "
+                            "(lag (1981:739) om ersättning för inkassokostnader, 2-4 §§); %(fee)s kr was asked.",
+                            level=level.name, kind=dict(self._fields["kind"].selection)[level.kind],
+                            cap=cap, fee=level.fee_amount,
+                        )
+                    )
+            if country == "SE" and level.fee_rule == "no_reminder":
+                raise ValidationError(_("Level %s: the Norwegian fee rule cannot be used in a Swedish policy.", level.name))
+            if country != "NO":
+                continue
+            if level.fee_rule == "fixed":
+                sats = rates._get_value("NO", "inkassosats", today, raise_if_missing=False)
+                if sats is not None and level.fee_amount > sats / 20:
+                    raise ValidationError(
+                        _(
+                            "Level %(level)s: a Norwegian reminder fee may be at most 1/20 of the inkassosats "
+                            "(%(cap)s kr) (inkassoforskriften § 1-2); %(fee)s kr was asked.",
+                            level=level.name, cap=sats / 20, fee=level.fee_amount,
+                        )
+                    )
+            if level.kind == "collection_notice":
+                if level._min_days_after_due() < 14:
+                    raise ValidationError(
+                        _(
+                            "Level %(level)s: a Norwegian collection notice with a fee may be sent at the earliest "
+                            "14 days after the due date (inkassoforskriften § 1-2); %(delay)s days was asked.",
+                            level=level.name, delay=level._min_days_after_due(),
+                        )
+                    )
+                if level.payment_term_days < 14:
+                    raise ValidationError(
+                        _(
+                            "Level %(level)s: a Norwegian collection notice must give at least 14 days to pay "
+                            "(inkassoloven § 9); %(days)s days was asked.",
+                            level=level.name, days=level.payment_term_days,
+                        )
+                    )
+            if level.kind == "payment_demand" and level.payment_term_days < 14:
+                raise ValidationError(
+                    _(
+                        "Level %(level)s: a Norwegian payment demand must give at least 14 days to pay or object "
+                        "(inkassoloven § 10); %(days)s days was asked.",
+                        level=level.name, days=level.payment_term_days,
+                    )
+                )
+
+    def _min_days_after_due(self):
+        """Fewest calendar days after the due date at which this level can be reached."""
+        self.ensure_one()
+        days = 0
+        for level in self.policy_id.level_ids.filtered(lambda lvl: lvl.sequence <= self.sequence).sorted(
+            "sequence", reverse=True
+        ):
+            days += level.delay
+            if level.delay_base == "due":
+                break
+        return max(days, self.policy_id.min_invoice_age or 0)
+
+    def _compute_date(self, due_date, last_date=None):
+        """Date this level falls due for an invoice due on ``due_date`` whose last measure was ``last_date``."""
+        self.ensure_one()
+        country = self.policy_id.country_code
+        base = last_date if (self.delay_base == "previous" and last_date) else due_date
+        day = add_delay(base, self.delay, self.delay_unit, country, self.weekday)
+        earliest = add_delay(due_date, self.policy_id.min_invoice_age or 0, "days", country)
+        if day < earliest:
+            day = add_delay(earliest, 0, "days", country, self.weekday)
+        return day
+
+    def _get_next(self):
+        """The level that follows this one in its policy (empty recordset after the last)."""
+        self.ensure_one()
+        return self.policy_id.level_ids.filtered(lambda lvl: lvl.sequence > self.sequence).sorted("sequence")[:1]

@@ -1,0 +1,56 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class NordicDunningRunLine(models.Model):
+    """One invoice proposed for its next dunning level in a run."""
+
+    _name = "nordic.dunning.run.line"
+    _description = "Dunning run line"
+    _order = "run_id, partner_id, move_id"
+    _check_company_auto = True
+
+    run_id = fields.Many2one("nordic.dunning.run", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    move_id = fields.Many2one("account.move", "Invoice", required=True, index=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True)
+    currency_id = fields.Many2one("res.currency", required=True)
+    level_id = fields.Many2one("nordic.dunning.level", required=True)
+    invoice_date_due = fields.Date(related="move_id.invoice_date_due")
+    amount_residual = fields.Monetary("Open amount")
+    fee_amount = fields.Monetary("Fee")
+    interest_amount = fields.Monetary("Late interest")
+    amount_total = fields.Monetary("Total due", compute="_compute_amount_total")
+    first_measure = fields.Boolean(help="The invoice has never been dunned before.")
+    state = fields.Selection(
+        [("proposed", "Proposed"), ("stopped", "Stopped"), ("skipped", "Skipped"), ("done", "Done")],
+        default="proposed",
+        required=True,
+        index=True,
+    )
+    note = fields.Char(help="Why the line was stopped or skipped.")
+    event_id = fields.Many2one("nordic.dunning.event", readonly=True)
+
+    @api.depends("amount_residual", "fee_amount", "interest_amount")
+    def _compute_amount_total(self):
+        for line in self:
+            line.amount_total = line.amount_residual + line.fee_amount + line.interest_amount
+
+    def _check_run_open(self):
+        if any(line.run_id.state not in ("draft", "to_approve") for line in self):
+            raise UserError(_("Lines of a confirmed or cancelled run cannot be changed."))
+
+    def action_stop(self):
+        """Stop these invoices from going on to the proposed level (seed 004's opt-out)."""
+        self._check_run_open()
+        self.write({"state": "stopped", "note": self.env.context.get("nordic_stop_reason") or _("Stopped by %s", self.env.user.name)})
+        return True
+
+    def action_restore(self):
+        self._check_run_open()
+        self.filtered(lambda line: line.state == "stopped").write({"state": "proposed", "note": False})
+        return True
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_open(self):
+        self._check_run_open()

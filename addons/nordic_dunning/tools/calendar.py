@@ -1,0 +1,53 @@
+"""Business-day arithmetic on a country's public-holiday calendar (the ``holidays`` package)."""
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=64)
+def _country_holidays(country_code, year):
+    if not country_code:
+        return frozenset()
+    try:
+        return frozenset(holidays.country_holidays(country_code.upper(), years=year))
+    except NotImplementedError:
+        return frozenset()
+
+
+def is_business_day(day, country_code):
+    """Weekends and the country's public holidays never count as business days."""
+    return day.weekday() < 5 and day not in _country_holidays(country_code, day.year)
+
+
+def add_business_days(start, count, country_code):
+    """The date ``count`` business days after ``start`` (``start`` itself never counts)."""
+    day = start
+    remaining = count
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_business_day(day, country_code):
+            remaining -= 1
+    return day
+
+
+def nth_business_day_of_month(year, month, n, country_code):
+    """The n-th business day of a month (n >= 1)."""
+    return add_business_days(date(year, month, 1) - timedelta(days=1), n, country_code)
+
+
+def next_weekday(day, weekday):
+    """The first date on or after ``day`` that falls on ``weekday`` (0 = Monday)."""
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def add_delay(start, delay, unit, country_code, weekday=None):
+    """``start`` plus ``delay`` calendar or business days, then moved to ``weekday`` if set."""
+    if unit == "business_days":
+        result = add_business_days(start, delay, country_code)
+    else:
+        result = start + timedelta(days=delay)
+    if weekday is not None and weekday is not False and weekday != "":
+        result = next_weekday(result, int(weekday))
+    return result

@@ -1,0 +1,235 @@
+"""Run Odoo 18 from source for this project: template databases, test runs, servers.
+
+Used by scripts/test, scripts/demo and scripts/bench (through scripts/lib.sh, which sets
+ODOO_PATH, ADDONS_PATH and the virtualenv). Settings come from the environment:
+
+- ``ODOO_PATH``   Odoo 18.0 source (default /opt/odoo)
+- ``ADDONS_PATH`` comma-separated addons path (set by lib.sh)
+- ``PGHOST``/``PGPORT``/``PGUSER`` PostgreSQL (default 127.0.0.1:5432, current user)
+
+A template database (base modules installed, assets pregenerated) is built once per set
+of modules and Odoo version and copied with ``createdb -T`` for every run: a test cycle
+then costs seconds, not the minutes an install of ``account`` takes.
+"""
+
+import argparse
+import ast
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo"))
+ADDON = "nordic_dunning"
+# Localisations every test and demo database has; the addon itself does not depend on them.
+BASE_MODULES = ["l10n_se", "l10n_no", "account_move_tier_validation"]
+
+
+def pg_env():
+    env = dict(os.environ)
+    env.setdefault("PGHOST", "127.0.0.1")
+    env.setdefault("PGPORT", "5432")
+    return env
+
+
+def psql(sql, db="postgres"):
+    out = subprocess.run(
+        ["psql", "-X", "-qAt", "-d", db, "-c", sql], env=pg_env(), check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def db_exists(name):
+    return psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+def drop_db(name):
+    if db_exists(name):
+        psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        subprocess.run(["dropdb", "--if-exists", name], env=pg_env(), check=True)
+
+
+def copy_db(template, name):
+    drop_db(name)
+    subprocess.run(["createdb", "-T", template, name], env=pg_env(), check=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manifest_depends():
+    manifest = ast.literal_eval((ROOT / "addons" / ADDON / "__manifest__.py").read_text())
+    return list(manifest["depends"])
+
+
+def odoo_cmd(db, *args, http_port=None, shell=False):
+    """odoo-bin for DB; a free loopback HTTP port unless one is given, no HTTP for a shell."""
+    cmd = [sys.executable, str(ODOO_PATH / "odoo-bin")] + (["shell", "--no-http"] if shell else [])
+    cmd += [
+        f"--addons-path={os.environ['ADDONS_PATH']}",
+        f"--db_host={pg_env()['PGHOST']}",
+        f"--db_port={pg_env()['PGPORT']}",
+        "--without-demo=all",
+        "--max-cron-threads=0",
+        "-d",
+        db,
+        f"--db-filter=^{db}$",
+    ]
+    if not shell:
+        cmd += ["--http-interface=127.0.0.1", f"--http-port={http_port or free_port()}", f"--gevent-port={free_port()}"]
+    if os.environ.get("PGUSER"):
+        cmd.append(f"--db_user={os.environ['PGUSER']}")
+    return cmd + list(args)
+
+
+def template_name(modules):
+    key = hashlib.sha1()
+    key.update((ODOO_PATH / "odoo" / "release.py").read_bytes())
+    key.update(",".join(sorted(modules)).encode())
+    key.update((ROOT / "requirements" / "oca-addons.txt").read_bytes())
+    return f"nordic_tmpl_{key.hexdigest()[:10]}"
+
+
+PREGENERATE = (
+    "env['ir.qweb']._pregenerate_assets_bundles()\n"
+    "env.cr.commit()\n"
+)
+
+
+def ensure_template(extra_modules=()):
+    modules = sorted(set(manifest_depends() + BASE_MODULES + list(extra_modules)))
+    name = template_name(modules)
+    if db_exists(name):
+        return name
+    building = name + "_building"
+    drop_db(building)
+    print(f"Building template database {name} ({', '.join(modules)}); about a minute, once.", flush=True)
+    started = time.time()
+    log = ROOT / "var" / f"{name}.log"
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "w") as fh:
+        res = subprocess.run(
+            odoo_cmd(building, "-i", ",".join(modules), "--stop-after-init", "--log-level=warn"),
+            stdout=fh, stderr=subprocess.STDOUT,
+        )
+        if res.returncode:
+            sys.exit(f"Template build failed; see {log}")
+        res = subprocess.run(
+            odoo_cmd(building, "--log-level=warn", shell=True),
+            input=PREGENERATE, text=True, stdout=fh, stderr=subprocess.STDOUT,
+        )
+        if res.returncode:
+            sys.exit(f"Asset pregeneration failed; see {log}")
+    psql(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    print(f"Template {name} ready in {time.time() - started:.0f} s.", flush=True)
+    return name
+
+
+RESULT_RE = re.compile(r"odoo\.tests\.result: (\d+) failed, (\d+) error\(s\) of (\d+) tests")
+SKIP_RE = re.compile(r"odoo\.tests\.result: skipped ")
+PROBLEM_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
+WARN_SKIP_RE = re.compile(r"websocket-client module is not installed|Chrome.*not found|skipping", re.I)
+
+
+def run_odoo_tests(db, tags, log_path):
+    """Install the addon on a copy of the template and run its tests; return (passed, failed)."""
+    cmd = odoo_cmd(db, "-i", ADDON, "--test-enable", f"--test-tags={tags}", "--stop-after-init", "--log-level=test")
+    failed = errors = total = skipped = problems = 0
+    saw_result = False
+    with open(log_path, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            fh.write(line)
+            if " odoo.tests.result: " in line and "tests" in line:
+                m = RESULT_RE.search(line)
+                if m:
+                    saw_result = True
+                    failed, errors, total = int(m[1]), int(m[2]), int(m[3])
+            if SKIP_RE.search(line):
+                skipped += 1
+                print("SKIPPED (counts as failure): " + line.strip(), flush=True)
+            if PROBLEM_RE.match(line):
+                problems += 1
+                print(line.rstrip(), flush=True)
+            elif " FAIL: " in line or " ERROR: " in line or line.startswith(("Traceback", "AssertionError")):
+                print(line.rstrip(), flush=True)
+            elif re.search(r"odoo\.addons\.\w+\.tests\.\S+: Starting ", line):
+                print("  " + line.split(": Starting ", 1)[1].rstrip(), flush=True)
+        rc = proc.wait()
+    if not saw_result:
+        print(f"No Odoo test result line found (exit code {rc}); see {log_path}", flush=True)
+        return 0, max(1, problems)
+    bad = failed + errors + skipped
+    # An ERROR line outside a test (e.g. during install) fails the run too, as in Odoo's own CI.
+    extra = max(0, problems - failed - errors)
+    if rc and not (bad or extra):
+        extra = 1
+    passed = max(0, total - failed - errors - skipped)
+    return passed, bad + extra
+
+
+def cmd_test(args):
+    template = ensure_template()
+    db = args.db or f"nordic_test_{os.getpid()}"
+    copy_db(template, db)
+    log = ROOT / "var" / f"odoo-tests-{db}.log"
+    log.parent.mkdir(exist_ok=True)
+    print(f"Running the Odoo tests of {ADDON} on {db} (log: {log})", flush=True)
+    passed, failed = run_odoo_tests(db, args.tags, log)
+    print(f"Odoo tests: {passed} passed, {failed} failed", flush=True)
+    Path(args.result).write_text(f"{passed} {failed} {db}\n")
+
+
+def cmd_template(args):
+    print(ensure_template(args.extra))
+
+
+def cmd_copy(args):
+    copy_db(ensure_template(args.extra), args.db)
+
+
+def cmd_drop(args):
+    drop_db(args.db)
+
+
+def cmd_exec(args):
+    os.execv(sys.executable, odoo_cmd(args.db, *args.rest, http_port=args.http_port))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(required=True)
+    p = sub.add_parser("test", help="run the addon's Odoo tests on a fresh copy of the template")
+    p.add_argument("--tags", default=f"/{ADDON}")
+    p.add_argument("--db")
+    p.add_argument("--result", required=True, help="file that receives 'passed failed db'")
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("template", help="build (once) and print the template database name")
+    p.add_argument("--extra", nargs="*", default=[])
+    p.set_defaults(func=cmd_template)
+    p = sub.add_parser("copy", help="copy the template into DB")
+    p.add_argument("db")
+    p.add_argument("--extra", nargs="*", default=[])
+    p.set_defaults(func=cmd_copy)
+    p = sub.add_parser("drop")
+    p.add_argument("db")
+    p.set_defaults(func=cmd_drop)
+    p = sub.add_parser("odoo", help="exec odoo-bin on DB with the project's settings")
+    p.add_argument("db")
+    p.add_argument("--http-port", type=int)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_exec)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
