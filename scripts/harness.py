@@ -156,7 +156,7 @@ def run_odoo_tests(db, tags, log_path):
             if SKIP_RE.search(line):
                 skipped += 1
                 print("SKIPPED (counts as failure): " + line.strip(), flush=True)
-            if PROBLEM_RE.match(line):
+            if PROBLEM_RE.match(line) and " odoo.tests.result: " not in line:
                 problems += 1
                 print(line.rstrip(), flush=True)
             elif " FAIL: " in line or " ERROR: " in line or line.startswith(("Traceback", "AssertionError")):

@@ -550,6 +550,8 @@ class NordicDunningRun(models.Model):
             )
             event_ids += [r[0] for r in result]
         self.env["nordic.dunning.run.line"].invalidate_model(["state", "event_id"])
+        self.invalidate_recordset(["event_ids"])
+        self.env["account.move"].invalidate_model(["nordic_dunning_event_ids"])
         return self.env["nordic.dunning.event"].browse(event_ids)
 
     def _charge_fees(self, events):

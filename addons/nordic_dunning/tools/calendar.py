@@ -8,12 +8,21 @@ import holidays
 
 @lru_cache(maxsize=64)
 def _country_holidays(country_code, year):
+    """Public holidays plus whole-day bank holidays (Midsummer, Christmas and New Year's Eve in Sweden).
+
+    ``holidays`` files the half days ("from 2pm") under the bank category too; those stay business days.
+    """
     if not country_code:
         return frozenset()
     try:
-        return frozenset(holidays.country_holidays(country_code.upper(), years=year))
+        cls = holidays.country_holidays(country_code.upper()).__class__
     except NotImplementedError:
         return frozenset()
+    days = set(cls(years=year, language="en_US"))
+    if "bank" in getattr(cls, "supported_categories", ()):
+        bank = cls(years=year, categories=("bank",), language="en_US")
+        days.update(day for day, name in bank.items() if "2pm" not in name)
+    return frozenset(days)
 
 
 def is_business_day(day, country_code):

@@ -1,0 +1,2 @@
+from . import test_calendar_interest
+from . import test_dunning_se

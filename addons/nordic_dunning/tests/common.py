@@ -1,0 +1,65 @@
+from datetime import date
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+@tagged("post_install", "-at_install")
+class NordicDunningCommon(AccountTestInvoicingCommon):
+    """A company of ``country_code`` with its legal profile's policy, and helpers to age invoices."""
+
+    country_code = "SE"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.policy = cls.env["nordic.dunning.policy"]._create_from_profile(cls.company, cls.country_code)
+        cls.levels = cls.policy.level_ids.sorted("sequence")
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Patient Ada", "email": "ada@example.com", "lang": "en_US", "street": "Storgatan 1",
+             "zip": "11122", "city": "Stockholm"}
+        )
+        cls.sale_journal = cls.company_data["default_journal_sale"]
+
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.env.ref("nordic_dunning.group_nordic_dunning_manager")
+
+    @classmethod
+    def make_invoice(cls, amount=1000.0, due=date(2026, 4, 1), partner=None, sent=True, invoice_date=None,
+                     taxes=False, journal=None):
+        """A posted customer invoice of ``amount`` due on ``due``, sent to the customer unless told otherwise."""
+        move = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or cls.customer).id,
+                "invoice_date": invoice_date or due.replace(day=1) if due.day > 1 else due,
+                "invoice_date_due": due,
+                "journal_id": (journal or cls.sale_journal).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Treatment", "quantity": 1, "price_unit": amount,
+                         "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()]}
+                    )
+                ],
+            }
+        )
+        move.action_post()
+        if sent:
+            move.is_move_sent = True
+        return move
+
+    def build_run(self, day, policy=None):
+        """The run the daily cron would build on ``day`` (an empty recordset when nothing is due)."""
+        return self.env["nordic.dunning.run"]._build_for_policies(policy or self.policy, day)
+
+    def confirm(self, run):
+        run.with_context(nordic_dunning_no_letters=True).action_confirm()
+        return run.event_ids
+
+    @staticmethod
+    def today():
+        return fields.Date.today()
