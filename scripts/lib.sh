@@ -31,18 +31,16 @@ ensure_venv() {
     echo "Setting up the virtualenv $VENV (once; a few minutes)..."
     rm -rf "$VENV"; mkdir -p "$NORDIC_CACHE"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q -U pip wheel setuptools packaging
+    export PIP_DISABLE_PIP_VERSION_CHECK=1
+    "$VENV/bin/pip" install -q -U pip wheel setuptools packaging 2>&1 | grep -v "is ignored" || true
     "$VENV/bin/python" "$ROOT/scripts/resolve_odoo_requirements.py" "$ODOO_PATH/requirements.txt" > "$VENV/odoo-requirements.txt"
     "$VENV/bin/pip" install -q -r "$VENV/odoo-requirements.txt"
     "$VENV/bin/pip" install -q -r "$ROOT/requirements/project.txt"
     "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements/oca-addons.txt"
     touch "$VENV/.complete"
   fi
-  # The sidecar is installed editable from this checkout (cheap, and right for every clone).
-  if [ "$(cat "$VENV/.sidecar-src" 2>/dev/null)" != "$ROOT" ]; then
-    "$VENV/bin/pip" install -q --no-deps -e "$ROOT"
-    echo "$ROOT" > "$VENV/.sidecar-src"
-  fi
+  # The sidecar runs from this checkout (python -m sidecar.cli), so one virtualenv serves every clone.
+  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
   export PATH="$VENV/bin:$PATH"
   OCA_ADDONS=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/odoo/addons
   export ADDONS_PATH="$ODOO_PATH/odoo/addons,$OCA_ADDONS,$ROOT/addons"
