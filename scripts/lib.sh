@@ -25,20 +25,24 @@ Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) m
 ensure_venv() {
   check_odoo
   local key
-  key=$( (cat "$ODOO_PATH/requirements.txt" "$ROOT"/requirements/*.txt "$ROOT/pyproject.toml"; python3 --version) | sha1sum | cut -c1-12)
+  key=$( (cat "$ODOO_PATH/requirements.txt" "$ROOT"/requirements/*.txt; python3 --version) | sha1sum | cut -c1-12)
   export VENV="$NORDIC_CACHE/venv-$key"
+  mkdir -p "$NORDIC_CACHE"
+  exec 9>"$NORDIC_CACHE/venv-$key.lock"
+  flock 9  # two scripts starting at once must not build the same virtualenv twice
   if [ ! -f "$VENV/.complete" ]; then
     echo "Setting up the virtualenv $VENV (once; a few minutes)..."
     rm -rf "$VENV"; mkdir -p "$NORDIC_CACHE"
     python3 -m venv "$VENV"
     export PIP_DISABLE_PIP_VERSION_CHECK=1
-    "$VENV/bin/pip" install -q -U pip wheel setuptools packaging 2>&1 | grep -v "is ignored" || true
+    "$VENV/bin/pip" install -q -U pip wheel setuptools packaging 2> >(grep -v "is ignored" >&2)
     "$VENV/bin/python" "$ROOT/scripts/resolve_odoo_requirements.py" "$ODOO_PATH/requirements.txt" > "$VENV/odoo-requirements.txt"
-    "$VENV/bin/pip" install -q -r "$VENV/odoo-requirements.txt"
-    "$VENV/bin/pip" install -q -r "$ROOT/requirements/project.txt"
-    "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements/oca-addons.txt"
+    "$VENV/bin/pip" install -q -r "$VENV/odoo-requirements.txt" 2> >(grep -v "is ignored" >&2)
+    "$VENV/bin/pip" install -q -r "$ROOT/requirements/project.txt" 2> >(grep -v "is ignored" >&2)
+    "$VENV/bin/pip" install -q --no-deps -r "$ROOT/requirements/oca-addons.txt" 2> >(grep -v "is ignored" >&2)
     touch "$VENV/.complete"
   fi
+  flock -u 9
   # The sidecar runs from this checkout (python -m sidecar.cli), so one virtualenv serves every clone.
   export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
   export PATH="$VENV/bin:$PATH"
