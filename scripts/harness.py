@@ -17,6 +17,7 @@ import ast
 import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,10 +49,14 @@ def db_exists(name):
     return psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
 
 
+FILESTORE = Path(os.environ.get("ODOO_DATA_DIR", Path.home() / ".local" / "share" / "Odoo")) / "filestore"
+
+
 def drop_db(name):
     if db_exists(name):
         psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
         subprocess.run(["dropdb", "--if-exists", name], env=pg_env(), check=True)
+    shutil.rmtree(FILESTORE / name, ignore_errors=True)
 
 
 def copy_db(template, name):
@@ -98,7 +103,11 @@ def template_name(modules):
     return f"nordic_tmpl_{key.hexdigest()[:10]}"
 
 
+# Attachments (the pregenerated assets among them) are kept in the database, so that a
+# `createdb -T` copy is complete without a filestore to copy alongside.
 PREGENERATE = (
+    "env['ir.config_parameter'].set_param('ir_attachment.location', 'db')\n"
+    "env['ir.attachment'].force_storage()\n"
     "env['ir.qweb']._pregenerate_assets_bundles()\n"
     "env.cr.commit()\n"
 )
@@ -129,6 +138,7 @@ def ensure_template(extra_modules=()):
         if res.returncode:
             sys.exit(f"Asset pregeneration failed; see {log}")
     psql(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+    shutil.rmtree(FILESTORE / building, ignore_errors=True)
     print(f"Template {name} ready in {time.time() - started:.0f} s.", flush=True)
     return name
 

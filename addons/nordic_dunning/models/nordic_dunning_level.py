@@ -141,7 +141,7 @@ class NordicDunningLevel(models.Model):
             days += level.delay
             if level.delay_base == "due":
                 break
-        return max(days, self.policy_id.min_invoice_age or 0)
+        return days
 
     def _compute_date(self, due_date, last_date=None):
         """Date this level falls due for an invoice due on ``due_date`` whose last measure was ``last_date``."""

@@ -184,6 +184,14 @@ class NordicDunningPolicy(models.Model):
         return True
 
     @api.model
+    def _default_income_account(self, company):
+        """The income account of the company's first sales journal: a last resort for fees and interest."""
+        journal = self.env["account.journal"].search(
+            [("type", "=", "sale"), *self.env["account.journal"]._check_company_domain(company)], limit=1
+        )
+        return journal.default_account_id
+
+    @api.model
     def _create_from_profile(self, company, country_code, journals=None):
         """Create the legal profile's policy for a company (and optionally some journals only)."""
         profile = PROFILES[country_code]
@@ -194,7 +202,7 @@ class NordicDunningPolicy(models.Model):
                 account = accounts.search([("code", "=", code), *accounts._check_company_domain(company)], limit=1)
                 if account:
                     return account
-            return company.income_account_id
+            return self._default_income_account(company)
 
         vals = {k: v for k, v in profile.items() if k != "levels"}
         vals.update(

@@ -568,7 +568,7 @@ class NordicDunningRun(models.Model):
         journal = policy.fee_journal_id or self.env["account.journal"].search(
             [("type", "=", "general"), ("company_id", "=", self.company_id.id)], limit=1
         )
-        fee_account = policy.fee_account_id or self.company_id.income_account_id
+        fee_account = policy.fee_account_id or policy._default_income_account(self.company_id)
         interest_account = policy.interest_account_id or fee_account
         if not journal or not fee_account:
             raise UserError(_("Set a fee journal and a fee income account on policy %s.", policy.name))
