@@ -91,8 +91,10 @@ class AccountMove(models.Model):
         by_journal = self.env["nordic.dunning.policy"]._policy_by_journal(invoices.company_id)
         rows = []
         for move in invoices:
-            policy = by_journal.get((move.company_id.id, move.journal_id.id)) or by_journal.get(
-                (move.company_id.id, False)
+            policy = (
+                by_journal.get((move.company_id.id, move.journal_id.id))
+                or by_journal.get((move.company_id.id, False))
+                or self.env["nordic.dunning.policy"]
             )
             level = move.nordic_dunning_level_id
             if level and level.policy_id == policy:

@@ -158,21 +158,39 @@ class NordicDunningPolicy(models.Model):
 
     @api.model
     def _policy_by_journal(self, companies):
-        """{(company_id, journal_id or False): policy} for the active policies of companies."""
-        mapping = {}
-        for policy in self.search([("company_id", "in", companies.ids)], order="sequence desc, id desc"):
+        """{(company_id, journal_id or False): policy} for the active policies of companies.
+
+        A branch (a clinic of a head office) follows its own policy if it has one, else the
+        nearest parent company's.
+        """
+        owners = companies.sudo().parent_ids
+        # sudo: whoever posts an invoice must find its policy, even one owned by the head office.
+        policies = self.sudo().search([("company_id", "in", owners.ids)], order="sequence desc, id desc")
+        own = {}
+        for policy in policies:
             if policy.journal_ids:
                 for journal in policy.journal_ids:
-                    mapping[(policy.company_id.id, journal.id)] = policy
+                    own[(policy.company_id.id, journal.id)] = policy
             else:
-                mapping[(policy.company_id.id, False)] = policy
+                own[(policy.company_id.id, False)] = policy
+        mapping = {}
+        for company in companies:
+            for owner in reversed(company.parent_ids):  # nearest first
+                for (owner_id, journal_id), policy in own.items():
+                    if owner_id == owner.id and (company.id, journal_id) not in mapping:
+                        mapping[(company.id, journal_id)] = policy.with_env(self.env)
         return mapping
+
+    def _get_companies(self):
+        """The policy's company and its branches: the invoices it may apply to."""
+        self.ensure_one()
+        return self.env["res.company"].sudo().search([("id", "child_of", self.company_id.id)])
 
     def action_apply_to_open_invoices(self):
         """Schedule every open, not yet dunned invoice of the policy's scope."""
         for policy in self:
             domain = [
-                ("company_id", "=", policy.company_id.id),
+                ("company_id", "in", policy._get_companies().ids),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),
                 ("payment_state", "in", ("not_paid", "partial")),

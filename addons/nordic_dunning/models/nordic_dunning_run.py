@@ -209,10 +209,10 @@ class NordicDunningRun(models.Model):
             SELECT m.id, m.commercial_partner_id, m.currency_id, m.nordic_dunning_next_level_id,
                    m.amount_residual, m.amount_total, m.invoice_date_due, m.invoice_date,
                    m.nordic_is_sent, m.nordic_dunning_level_id IS NULL, p.nordic_fee_agreed,
-                   p.nordic_fee_agreed_date, m.nordic_last_dunning_date
+                   p.nordic_fee_agreed_date, m.nordic_last_dunning_date, m.company_id
               FROM account_move m
               JOIN res_partner p ON p.id = m.commercial_partner_id
-             WHERE m.company_id = %(company)s
+             WHERE m.company_id = ANY(%(companies)s)
                AND m.move_type = 'out_invoice'
                AND m.state = 'posted'
                AND m.payment_state IN ('not_paid', 'partial')
@@ -232,7 +232,7 @@ class NordicDunningRun(models.Model):
              ORDER BY m.commercial_partner_id, m.id
             """,
             {
-                "company": self.company_id.id,
+                "companies": self.policy_id._get_companies().ids,
                 "day": self.date,
                 "policy": self.policy_id.id,
                 "min_amount": self.policy_id.min_amount or 0.0,
@@ -241,7 +241,7 @@ class NordicDunningRun(models.Model):
         )
         cols = (
             "move_id", "partner_id", "currency_id", "level_id", "residual", "total", "due", "invoice_date",
-            "sent", "first", "fee_agreed", "fee_agreed_date", "last_date",
+            "sent", "first", "fee_agreed", "fee_agreed_date", "last_date", "company_id",
         )
         return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
 
@@ -255,7 +255,7 @@ class NordicDunningRun(models.Model):
         uid = self.env.uid
         rows = [
             (
-                self.id, self.company_id.id, c["move_id"], c["partner_id"], c["currency_id"], c["level_id"],
+                self.id, c["company_id"], c["move_id"], c["partner_id"], c["currency_id"], c["level_id"],
                 c["residual"], charges[c["move_id"]][0], charges[c["move_id"]][1], c["first"], "proposed",
                 uid, uid, now, now,
             )
@@ -482,6 +482,7 @@ class NordicDunningRun(models.Model):
                 "line_id": line.id,
                 "move_id": line.move_id.id,
                 "partner_id": line.partner_id.id,
+                "company_id": line.company_id.id,
                 "currency_id": line.currency_id.id,
                 "level_id": line.level_id.id,
                 "residual": line.move_id.amount_residual,
@@ -510,7 +511,7 @@ class NordicDunningRun(models.Model):
             shown_interest = interest if interest_mode != "none" else 0.0
             values.append(
                 (
-                    row["move_id"], row["partner_id"], self.company_id.id, row["currency_id"], self.id,
+                    row["move_id"], row["partner_id"], row["company_id"], row["currency_id"], self.id,
                     self.policy_id.id, level.id, level.sequence, level.kind, day,
                     add_delay(day, level.payment_term_days or 0, "days", self.policy_id.country_code),
                     row["residual"], fee, shown_interest, rate if shown_interest else 0.0,

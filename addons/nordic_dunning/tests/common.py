@@ -30,15 +30,16 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def make_invoice(cls, amount=1000.0, due=date(2026, 4, 1), partner=None, sent=True, invoice_date=None,
-                     taxes=False, journal=None):
+                     taxes=False, journal=None, company=None):
         """A posted customer invoice of ``amount`` due on ``due``, sent to the customer unless told otherwise."""
-        move = cls.env["account.move"].create(
+        vals = {"journal_id": (journal or cls.sale_journal).id} if not company else {}
+        move = cls.env["account.move"].with_company(company or cls.company).create(
             {
+                **vals,
                 "move_type": "out_invoice",
                 "partner_id": (partner or cls.customer).id,
                 "invoice_date": invoice_date or due.replace(day=1) if due.day > 1 else due,
                 "invoice_date_due": due,
-                "journal_id": (journal or cls.sale_journal).id,
                 "invoice_line_ids": [
                     Command.create(
                         {"name": "Treatment", "quantity": 1, "price_unit": amount,

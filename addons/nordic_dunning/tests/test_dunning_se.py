@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
@@ -40,6 +41,18 @@ class TestDunningSE(NordicDunningCommon):
         self.assertFalse(invoice.nordic_next_dunning_date)
         self.assertEqual(invoice.nordic_dunning_event_ids.mapped("level_sequence"), [3, 2, 1])
         self.assertFalse(self.build_run(date(2026, 5, 30)), "nothing after the last level")
+
+    def test_branch_follows_head_office_policy(self):
+        """A clinic (a branch of the head office) is dunned by the head office's policy, in its own company."""
+        self.company.write({"child_ids": [Command.create({"name": "Klinik Solna"})]})
+        self.cr.precommit.run()  # the branch's accounting setup
+        clinic = self.company.child_ids
+        self.env.user.company_ids |= clinic
+        invoice = self.make_invoice(700.0, due=date(2026, 4, 1), company=clinic)
+        self.assertEqual(invoice.company_id, clinic)
+        self.assertEqual(invoice.nordic_dunning_policy_id, self.policy)
+        event = self.confirm(self.build_run(date(2026, 4, 10)))
+        self.assertEqual((event.move_id, event.company_id), (invoice, clinic))
 
     def test_weekend_due_date(self):
         """Due on a Saturday: the five business days start on Monday."""
