@@ -1,0 +1,131 @@
+"""Demo data for scripts/demo, run inside ``odoo-bin shell`` (``env`` is given). Idempotent.
+
+A Swedish dental-clinic chain (seed 002: a head office with two clinics as branches) and a
+Norwegian company (seed 004), customers in sv/nb/en, invoices at many overdue ages, and
+the dunning history of the last 60 days replayed day by day. Today's runs are built and
+left for review, as an accountant would find them in the morning.
+"""
+
+import random
+from datetime import timedelta
+
+from odoo import Command, fields
+
+env = env  # noqa: F821  (given by odoo-bin shell)
+rng = random.Random(42)
+today = fields.Date.today()
+Company = env["res.company"]
+Policy = env["nordic.dunning.policy"]
+
+# The demo companies use the localisations the template already has (l10n_se, l10n_no). Odoo would
+# otherwise install every module tagged for the country on company creation (Peppol among them,
+# which needs packages the demo does not).
+type(Company).install_l10n_modules = lambda self: False
+
+for code in ("sv_SE", "nb_NO"):
+    env["res.lang"]._activate_lang(code)
+env["ir.module.module"].search([("name", "=", "nordic_dunning")])._update_translations(["sv_SE", "nb_NO"])
+
+
+def ensure_company(name, country_code, chart, **vals):
+    company = Company.search([("name", "=", name)], limit=1)
+    if company:
+        return company, False
+    country = env["res.country"].search([("code", "=", country_code)], limit=1)
+    # iap_enrich_auto_done: no call to the partner-autocomplete service from a demo.
+    company = Company.create({"name": name, "country_id": country.id, "currency_id": country.currency_id.id,
+                              "iap_enrich_auto_done": True, **vals})
+    env.user.company_ids |= company
+    env["account.chart.template"].try_loading(chart, company=company, install_demo=False)
+    return company, True
+
+
+def make_invoices(company, customers, count, reference_model, journal=None):
+    journal = journal or env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", company.root_id.id)], limit=1
+    )
+    journal.invoice_reference_model = reference_model
+    Move = env["account.move"].with_company(company).with_context(tracking_disable=True)
+    vals = []
+    for i in range(count):
+        age = rng.randint(-10, 75)  # days past due (negative: not due yet)
+        due = today - timedelta(days=age)
+        vals.append({
+            "move_type": "out_invoice",
+            "partner_id": customers[i % len(customers)].id,
+            "journal_id": journal.id,
+            "invoice_date": due - timedelta(days=30),
+            "invoice_date_due": due,
+            "invoice_line_ids": [Command.create({
+                "name": rng.choice(["Undersökning", "Fyllning", "Rotfyllning", "Konsultasjon", "Tannrens"]),
+                "quantity": 1,
+                "price_unit": rng.choice([450, 850, 1250, 2400, 3900, 6200]),
+                "tax_ids": [Command.clear()],
+            })],
+        })
+    moves = Move.create(vals)
+    moves.action_post()
+    # Most invoices were sent from Odoo; a few never were (seed 000): they are never dunned.
+    sent = moves.filtered(lambda m: m.id % 9)
+    sent.write({"is_move_sent": True})
+    return moves
+
+
+def replay_history(policy, days=60):
+    """Build and confirm the runs of the past days, without e-mails or letters."""
+    Run = env["nordic.dunning.run"].with_company(policy.company_id).with_context(
+        nordic_dunning_no_send=True, tracking_disable=True
+    )
+    for offset in range(days, 0, -1):
+        day = today - timedelta(days=offset)
+        for run in Run._build_for_policies(policy, day):
+            if run.state == "draft":
+                run.action_confirm()
+
+
+# --- Sweden: Orasolv Tandvård (head office) with two clinics as branches ---------------------
+hq, created = ensure_company("Orasolv Tandvård AB", "SE", "se", email="ekonomi@orasolv.example",
+                             street="Sveavägen 1", zip="11157", city="Stockholm", company_registry="556000-0000")
+if created:
+    hq.write({"child_ids": [Command.create({"name": "Orasolv Klinik Solna"}), Command.create({"name": "Orasolv Klinik Uppsala"})]})
+    env.cr.precommit.run()
+    policy_se = Policy.search([("company_id", "=", hq.id)], limit=1) or Policy._create_from_profile(hq, "SE")
+    patients = env["res.partner"].create([
+        {"name": f"Patient {name}", "email": f"{name.lower()}@example.com", "lang": lang, "street": "Storgatan 1",
+         "zip": "11122", "city": "Stockholm", "country_id": hq.country_id.id,
+         "nordic_fee_agreed": agreed, "nordic_fee_agreed_date": today - timedelta(days=400) if agreed else False}
+        for name, lang, agreed in [
+            ("Astrid", "sv_SE", True), ("Bertil", "sv_SE", False), ("Cecilia", "sv_SE", True),
+            ("David", "en_US", False), ("Elsa", "sv_SE", True), ("Folke", "sv_SE", False),
+        ]
+    ])
+    patients[5].write({"nordic_dunning_excluded": True, "nordic_dunning_exclude_reason": "Instalment plan agreed"})
+    for clinic in hq.child_ids:
+        make_invoices(clinic, patients, 30, "se_ocr2")
+    replay_history(policy_se)
+
+# --- Norway: a small business using the AutoCollect-like routine ---------------------------
+no_co, created = ensure_company("Fjordservice AS", "NO", "no", email="regnskap@fjordservice.example",
+                                street="Karl Johans gate 1", zip="0154", city="Oslo", company_registry="999999999")
+if created:
+    policy_no = Policy.search([("company_id", "=", no_co.id)], limit=1) or Policy._create_from_profile(no_co, "NO")
+    customers = env["res.partner"].create([
+        {"name": name, "email": f"post@{name.split()[0].lower()}.example", "lang": lang, "is_company": company,
+         "street": "Storgata 2", "zip": "0155", "city": "Oslo", "country_id": no_co.country_id.id}
+        for name, lang, company in [
+            ("Nordlys Bygg AS", "nb_NO", True), ("Kari Nordmann", "nb_NO", False), ("Ola Hansen", "nb_NO", False),
+            ("Bergen Kafé AS", "nb_NO", True),
+        ]
+    ])
+    make_invoices(no_co, customers, 30, "no")
+    replay_history(policy_no)
+
+# --- This morning: today's runs, left for review --------------------------------------------
+runs = env["nordic.dunning.run"]
+for policy in Policy.search([]):
+    if not runs.search([("policy_id", "=", policy.id), ("date", "=", today)]):
+        runs |= runs.with_company(policy.company_id)._build_for_policies(policy, today)
+env.cr.commit()
+print(f"DEMO: {Policy.search_count([])} policies, "
+      f"{env['nordic.dunning.event'].search_count([])} dunning events so far, "
+      f"{runs.search_count([('state', 'in', ('draft', 'to_approve'))])} run(s) waiting for review today.")
