@@ -49,7 +49,7 @@ class AccountMove(models.Model):
     nordic_dunning_event_count = fields.Integer(compute="_compute_nordic_dunning_event_count")
 
     def init(self):
-        super().init()
+        res = super().init()
         # The run's selection reads this partial index only: open customer invoices by date.
         self.env.cr.execute(
             """
@@ -59,6 +59,7 @@ class AccountMove(models.Model):
                AND payment_state IN ('not_paid', 'partial') AND nordic_next_dunning_date IS NOT NULL
             """
         )
+        return res
 
     @api.depends("is_move_sent", "nordic_sent_attested", "nordic_sent_date")
     def _compute_nordic_is_sent(self):

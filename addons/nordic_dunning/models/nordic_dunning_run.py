@@ -700,7 +700,7 @@ class NordicDunningRun(models.Model):
                 "res_model_id": model_id,
                 "res_id": event.move_id.id,
                 "activity_type_id": activity_type.id,
-                "summary": _("Call about %s (%s)", event.move_id.name, event.level_id.name),
+                "summary": _("Call about %(invoice)s (%(level)s)", invoice=event.move_id.name, level=event.level_id.name),
                 "user_id": (event.move_id.invoice_user_id or self.env.user).id,
                 "date_deadline": event.date,
             }
