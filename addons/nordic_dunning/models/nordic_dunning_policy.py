@@ -50,9 +50,14 @@ PROFILES = {
     },
 }
 
-# Income accounts tried in order for fees and interest, by legal profile (chart codes).
-FEE_ACCOUNT_CODES = {"SE": ["3930", "3590", "3540", "3900"], "NO": ["3900", "3600", "3000"]}
-INTEREST_ACCOUNT_CODES = {"SE": ["8313", "8310", "8390"], "NO": ["8040", "8050", "8079"]}
+# Income accounts for fees and interest by legal profile: the first code found in the chart is used;
+# when none is, the first one is created with this name (BAS: 3930 Påminnelseavgifter, 8313
+# Ränteintäkter från kundfordringar; Odoo's l10n_se chart has neither).
+FEE_ACCOUNTS = {"SE": (["3930"], "Påminnelseavgifter", "income_other"), "NO": (["3900"], "Purregebyr", "income_other")}
+INTEREST_ACCOUNTS = {
+    "SE": (["8313"], "Ränteintäkter från kundfordringar", "income_other"),
+    "NO": (["8040"], "Forsinkelsesrenter fra kunder", "income_other"),
+}
 
 
 class NordicDunningPolicy(models.Model):
@@ -215,20 +220,23 @@ class NordicDunningPolicy(models.Model):
         profile = PROFILES[country_code]
         accounts = self.env["account.account"].with_company(company)
 
-        def first_account(codes):
+        def first_account(spec):
+            codes, name, account_type = spec
             for code in codes:
                 account = accounts.search([("code", "=", code), *accounts._check_company_domain(company)], limit=1)
                 if account:
                     return account
-            return self._default_income_account(company)
+            if not accounts.search_count(accounts._check_company_domain(company), limit=1):
+                return accounts  # no chart of accounts yet
+            return accounts.create({"code": codes[0], "name": name, "account_type": account_type})
 
         vals = {k: v for k, v in profile.items() if k != "levels"}
         vals.update(
             company_id=company.id,
             country_code=country_code,
             journal_ids=[Command.set(journals.ids)] if journals else False,
-            fee_account_id=first_account(FEE_ACCOUNT_CODES[country_code]).id,
-            interest_account_id=first_account(INTEREST_ACCOUNT_CODES[country_code]).id,
+            fee_account_id=first_account(FEE_ACCOUNTS[country_code]).id,
+            interest_account_id=first_account(INTEREST_ACCOUNTS[country_code]).id,
             fee_journal_id=self.env["account.journal"].search(
                 [("type", "=", "general"), *self.env["account.journal"]._check_company_domain(company)], limit=1
             ).id,

@@ -74,6 +74,8 @@ class TestDunningSE(NordicDunningCommon):
         line = fee_event.fee_move_line_id
         self.assertEqual((line.partner_id, line.debit, line.account_id.account_type), (agreed, 60.0, "asset_receivable"))
         self.assertFalse(line.move_id.line_ids.tax_ids, "a reminder fee carries no VAT")
+        income = line.move_id.line_ids - line
+        self.assertEqual((income.account_id.code, income.credit), ("3930", 60.0), "BAS 3930 Påminnelseavgifter")
         self.assertEqual(line.move_id.state, "posted")
 
     def test_never_sent_invoice_gets_nothing(self):
