@@ -184,3 +184,27 @@ class TestDunningSE(NordicDunningCommon):
         event = run.event_ids
         self.assertTrue(event.mail_message_id)
         self.assertIn("800.00", event.mail_message_id.body)
+
+
+@tagged("post_install", "-at_install")
+class TestRunQueries(NordicDunningCommon):
+    """A run's cost grows with batches, not with invoices."""
+
+    def _build_queries(self, count, day):
+        for _i in range(count):
+            self.make_invoice(100.0, due=date(2026, 4, 1))
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        run = self.build_run(day)
+        self.env.flush_all()
+        self.assertEqual(len(run.line_ids), count)
+        return self.cr.sql_log_count - before
+
+    def test_build_queries_constant(self):
+        """Building a run of 30 invoices takes no more queries than a run of 3."""
+        small = self._build_queries(3, date(2026, 4, 10))
+        self.env["nordic.dunning.run"].search([]).action_cancel()
+        self.env["account.move"].search([("move_type", "=", "out_invoice")]).write({"nordic_dunning_excluded": True})
+        large = self._build_queries(30, date(2026, 4, 10))
+        self.assertLessEqual(large, small + 2, f"{small} queries for 3 invoices, {large} for 30")
