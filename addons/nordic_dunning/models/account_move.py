@@ -45,6 +45,10 @@ class AccountMove(models.Model):
         store=True,
         help="The invoice itself was sent (from Odoo, or attested as sent outside Odoo): only then may it be dunned.",
     )
+    nordic_late_interest_line_id = fields.Many2one(
+        "account.move.line", "Late interest charged", readonly=True, copy=False,
+        help="Receivable line charging the late interest of this invoice, paid after its due date.",
+    )
     nordic_dunning_event_ids = fields.One2many("nordic.dunning.event", "move_id", string="Dunning events")
     nordic_dunning_event_count = fields.Integer(compute="_compute_nordic_dunning_event_count")
 

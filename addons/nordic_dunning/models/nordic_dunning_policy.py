@@ -1,5 +1,10 @@
+from collections import defaultdict
+from decimal import Decimal
+
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools.interest import late_interest
 
 from .nordic_dunning_rate import COUNTRIES
 
@@ -104,6 +109,7 @@ class NordicDunningPolicy(models.Model):
             ("none", "No interest"),
             ("show", "Show accrued interest on letters"),
             ("charge", "Charge accrued interest with the reminder"),
+            ("charge_when_paid", "Show on letters, charge once the invoice is paid late"),
         ],
         default="show",
         required=True,
@@ -124,6 +130,10 @@ class NordicDunningPolicy(models.Model):
     )
     min_amount = fields.Monetary(
         "Minimum open amount", currency_field="currency_id", help="Smaller open amounts are not dunned."
+    )
+    min_interest_amount = fields.Monetary(
+        "Minimum interest charged", currency_field="currency_id", default=20.0,
+        help="Late interest below this amount is not charged (but still shown on letters).",
     )
     min_invoice_age = fields.Integer(
         "Minimum days after due date",
@@ -245,6 +255,94 @@ class NordicDunningPolicy(models.Model):
         if journals:
             vals["name"] = f"{vals['name']} – {', '.join(journals.mapped('name'))}"
         return self.create(vals)
+
+    def _charge_accounts(self):
+        """(fee income account, interest income account) of the policy, with sensible fallbacks."""
+        self.ensure_one()
+        fee_account = self.fee_account_id or self._default_income_account(self.company_id)
+        return fee_account, self.interest_account_id or fee_account
+
+    def _post_charges(self, charges, day, ref):
+        """Book charges on customers' accounts in one posted entry; return (entry, receivable lines).
+
+        ``charges``: dicts with invoice, amount, currency, account (income), label, maturity. One
+        receivable line per charge on the invoice's receivable account and customer, so the customer
+        really owes it; income is summed per account and currency. No VAT: fees and interest are
+        compensation, not supplies.
+        """
+        self.ensure_one()
+        journal = self.fee_journal_id or self.env["account.journal"].search(
+            [("type", "=", "general"), *self.env["account.journal"]._check_company_domain(self.company_id)], limit=1
+        )
+        if not journal or any(not c["account"] for c in charges):
+            raise UserError(_("Set a fee journal and income accounts on policy %s.", self.name))
+        receivable = {
+            line.move_id: line.account_id
+            for line in self.env["account.move"].concat(*(c["invoice"] for c in charges)).line_ids
+            if line.display_type == "payment_term"
+        }
+        line_vals, income = [], defaultdict(float)
+        for charge in charges:
+            line_vals.append(Command.create({
+                "account_id": receivable[charge["invoice"]].id,
+                "partner_id": charge["invoice"].commercial_partner_id.id,
+                "name": charge["label"],
+                "amount_currency": charge["amount"],
+                "currency_id": charge["currency"].id,
+                "date_maturity": charge.get("maturity") or day,
+            }))
+            income[(charge["account"].id, charge["currency"].id)] += charge["amount"]
+        for (account_id, currency_id), amount in income.items():
+            line_vals.append(Command.create({
+                "account_id": account_id, "name": ref, "amount_currency": -amount, "currency_id": currency_id,
+            }))
+        move = self.env["account.move"].create(
+            {"move_type": "entry", "journal_id": journal.id, "date": day, "ref": ref, "line_ids": line_vals}
+        )
+        move.action_post()
+        receivable_lines = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        return move, receivable_lines.sorted("id")
+
+    @api.model
+    def _cron_charge_late_interest(self):
+        """Charge the late interest of invoices paid after their due date (policies that charge it then)."""
+        for policy in self.search([("interest_mode", "=", "charge_when_paid")]):
+            policy.with_company(policy.company_id)._charge_late_interest(fields.Date.context_today(self))
+
+    def _charge_late_interest(self, day):
+        """One entry with the interest of this policy's invoices paid late and not yet charged."""
+        self.ensure_one()
+        invoices = self.env["account.move"].search([
+            ("nordic_dunning_policy_id", "=", self.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("paid", "in_payment")),
+            ("nordic_late_interest_line_id", "=", False),
+            ("invoice_date_due", "<", day),
+        ])
+        if not invoices:
+            return self.env["account.move.line"]
+        payments = self.env["nordic.dunning.run"]._payments_by_move(invoices.ids)
+        periods = [(d, Decimal(str(v))) for d, v in self.env["nordic.dunning.rate"]._late_interest_periods(self.country_code)]
+        _fee_account, interest_account = self._charge_accounts()
+        charges = []
+        for invoice in invoices:
+            paid = [(d, Decimal(str(a))) for d, a in payments.get(invoice.id, [])]
+            if not paid or max(d for d, _a in paid) <= invoice.invoice_date_due:
+                continue
+            amount = float(late_interest(
+                Decimal(str(invoice.amount_total)), invoice.invoice_date_due, max(d for d, _a in paid), periods, paid,
+                precision=Decimal(str(invoice.currency_id.rounding)),
+            ))
+            if amount >= (self.min_interest_amount or 0.0) and amount > 0:
+                charges.append({"invoice": invoice, "amount": amount, "currency": invoice.currency_id,
+                                "account": interest_account, "label": _("Late interest %s", invoice.name)})
+        if not charges:
+            return self.env["account.move.line"]
+        _move, lines = self._post_charges(charges, day, _("Late interest %s", day))
+        for charge, line in zip(charges, lines):
+            charge["invoice"].nordic_late_interest_line_id = line
+        return lines
 
     def action_view_levels(self):
         self.ensure_one()

@@ -566,52 +566,22 @@ class NordicDunningRun(models.Model):
         interest_events = events.filtered(lambda e: e.interest_amount > 0) if policy.interest_mode == "charge" else events.browse()
         if not fee_events and not interest_events:
             return
-        journal = policy.fee_journal_id or self.env["account.journal"].search(
-            [("type", "=", "general"), ("company_id", "=", self.company_id.id)], limit=1
-        )
-        fee_account = policy.fee_account_id or policy._default_income_account(self.company_id)
-        interest_account = policy.interest_account_id or fee_account
-        if not journal or not fee_account:
-            raise UserError(_("Set a fee journal and a fee income account on policy %s.", policy.name))
-        receivable = {
-            line.move_id.id: line.account_id
-            for line in (fee_events | interest_events).move_id.line_ids
-            if line.display_type == "payment_term"
-        }
-        line_vals, income = [], defaultdict(float)
-        keys = []
+        fee_account, interest_account = policy._charge_accounts()
+        charges, keys = [], []
         for kind, recs, account in (("fee", fee_events, fee_account), ("interest", interest_events, interest_account)):
             for event in recs:
-                amount = event.fee_amount if kind == "fee" else event.interest_amount
-                label = _("Reminder fee %s", event.move_id.name) if kind == "fee" else _("Late interest %s", event.move_id.name)
-                line_vals.append((0, 0, {
-                    "account_id": receivable[event.move_id.id].id,
-                    "partner_id": event.partner_id.id,
-                    "name": label,
-                    "debit": amount if event.currency_id == self.company_id.currency_id else 0.0,
-                    "amount_currency": amount,
-                    "currency_id": event.currency_id.id,
-                    "date_maturity": event.deadline_date,
-                }))
+                charges.append({
+                    "invoice": event.move_id,
+                    "amount": event.fee_amount if kind == "fee" else event.interest_amount,
+                    "currency": event.currency_id,
+                    "account": account,
+                    "label": _("Reminder fee %s", event.move_id.name) if kind == "fee"
+                    else _("Late interest %s", event.move_id.name),
+                    "maturity": event.deadline_date,
+                })
                 keys.append((kind, event))
-                income[(account.id, event.currency_id.id)] += amount
-        for (account_id, currency_id), amount in income.items():
-            line_vals.append((0, 0, {
-                "account_id": account_id,
-                "name": _("Dunning charges %s", self.name),
-                "amount_currency": -amount,
-                "currency_id": currency_id,
-            }))
-        move = self.env["account.move"].create({
-            "move_type": "entry",
-            "journal_id": journal.id,
-            "date": self.date,
-            "ref": _("Dunning charges %s", self.name),
-            "line_ids": line_vals,
-        })
-        move.action_post()
-        receivable_lines = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        for (kind, event), line in zip(keys, receivable_lines.sorted("id")):
+        move, receivable_lines = policy._post_charges(charges, self.date, _("Dunning charges %s", self.name))
+        for (kind, event), line in zip(keys, receivable_lines):
             if kind == "fee":
                 event.write({"fee_move_line_id": line.id})
             else:

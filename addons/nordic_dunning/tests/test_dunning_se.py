@@ -208,3 +208,22 @@ class TestRunQueries(NordicDunningCommon):
         self.env["account.move"].search([("move_type", "=", "out_invoice")]).write({"nordic_dunning_excluded": True})
         large = self._build_queries(30, date(2026, 4, 10))
         self.assertLessEqual(large, small + 2, f"{small} queries for 3 invoices, {large} for 30")
+
+
+@tagged("post_install", "-at_install")
+class TestLateInterestWhenPaid(NordicDunningCommon):
+    """Interest charged once an invoice is paid late."""
+
+    def test_interest_invoice_after_late_payment(self):
+        """An invoice paid 30 days late gets its late interest charged once, on the interest account."""
+        self.policy.interest_mode = "charge_when_paid"
+        invoice = self.make_invoice(10000.0, due=date(2026, 3, 2))
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
+            {"payment_date": date(2026, 4, 1)}
+        )._create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        lines = self.policy._charge_late_interest(date(2026, 4, 2))
+        # 10000 * 10 % * 30 / 365 = 82.19
+        self.assertEqual((lines.debit, lines.partner_id, invoice.nordic_late_interest_line_id), (82.19, self.customer, lines))
+        self.assertEqual((lines.move_id.line_ids - lines).account_id.code, "8313")
+        self.assertFalse(self.policy._charge_late_interest(date(2026, 4, 3)), "charged only once")
