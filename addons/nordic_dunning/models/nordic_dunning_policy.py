@@ -102,6 +102,10 @@ class NordicDunningPolicy(models.Model):
         required=True,
         tracking=True,
     )
+    user_id = fields.Many2one(
+        "res.users", "Responsible", default=lambda self: self.env.user, tracking=True,
+        help="Gets the review activity (and its e-mail) for every run of this policy.",
+    )
     confirm_weekday = fields.Selection(WEEKDAYS, default="3", help="Day on which a reviewed run is confirmed.")
     confirm_hour = fields.Float(default=8.0, help="Hour (company time zone) at which a run is confirmed.")
     interest_mode = fields.Selection(

@@ -404,6 +404,26 @@ class NordicDunningRun(models.Model):
             self.message_post(body=_("Held for approval: %s", "; ".join(reasons)))
         else:
             self.scheduled_confirm_at = self._next_confirm_moment()
+        self._schedule_review()
+
+    def _schedule_review(self):
+        """Tell the policy's responsible that a run waits (seed 004: the list comes by e-mail)."""
+        user = self.policy_id.user_id
+        if not user or not self.line_ids:
+            return
+        if self.state == "to_approve":
+            summary = _("Dunning run held for approval")
+        elif self.scheduled_confirm_at:
+            summary = _("Review the dunning run: confirms itself at %s unless stopped",
+                        fields.Datetime.context_timestamp(self.with_user(user), self.scheduled_confirm_at).strftime("%Y-%m-%d %H:%M"))
+        else:
+            summary = _("Review and confirm the dunning run")
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=fields.Datetime.to_datetime(self.scheduled_confirm_at).date() if self.scheduled_confirm_at else self.date,
+            summary=summary,
+            user_id=user.id,
+        )
 
     def _anomalies(self):
         """Reasons to hold this run; extended by the safety guards."""
@@ -445,6 +465,7 @@ class NordicDunningRun(models.Model):
         self._communicate(events)
         self.write({"state": "done", "confirm_user_id": self.env.uid, "confirm_date": fields.Datetime.now(),
                     "scheduled_confirm_at": False})
+        self.activity_ids.action_feedback(feedback=_("Confirmed"))
         self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
 

@@ -67,11 +67,13 @@ class TestDunningNO(NordicDunningCommon):
             run = self.build_run(date(2025, 12, 30))
             self.assertEqual(run.line_ids.move_id, keep | stop)
             self.assertEqual(run.scheduled_confirm_at, datetime(2026, 1, 1, 7, 0), "Thursday 08:00 in Oslo is 07:00 UTC")
+            self.assertEqual(run.activity_ids.user_id, self.policy.user_id, "the responsible is told to review")
             run.line_ids.filtered(lambda line: line.move_id == stop).action_stop()
             self.assertFalse(self.env["nordic.dunning.run"]._cron_confirm_scheduled(), "not yet Thursday")
         with freeze_time(datetime(2026, 1, 1, 7, 1)):
             self.assertEqual(self.env["nordic.dunning.run"]._cron_confirm_scheduled(), run)
         self.assertEqual(run.state, "done")
+        self.assertFalse(run.activity_ids)
         self.assertEqual(keep.nordic_dunning_state, "handed_over")
         self.assertEqual(stop.nordic_dunning_state, "in_dunning")
 
