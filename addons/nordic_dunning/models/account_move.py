@@ -57,7 +57,7 @@ class AccountMove(models.Model):
         store=True,
         currency_field="currency_id",
         help="Part of the open amount that is not dunned: open disputes, and accepted ones whose credit note "
-        "is not posted yet.",
+        "is not yet set against the invoice.",
     )
     nordic_dispute_open = fields.Boolean("Disputed", compute="_compute_nordic_dispute", store=True, index=True)
 
@@ -84,14 +84,19 @@ class AccountMove(models.Model):
         "nordic_dispute_ids.amount",
         "nordic_dispute_ids.accepted_amount",
         "nordic_dispute_ids.credit_note_id.state",
+        "nordic_dispute_ids.credit_note_id.amount_residual",
     )
     def _compute_nordic_dispute(self):
         for move in self:
             blocking = 0.0
             for dispute in move.nordic_dispute_ids:
+                credit_note = dispute.credit_note_id
                 if dispute.state == "open":
                     blocking += dispute.amount
-                elif dispute.state == "accepted" and dispute.credit_note_id.state != "posted":
+                elif dispute.state == "accepted" and (
+                    credit_note.state == "draft" or (credit_note.state == "posted" and credit_note.amount_residual > 0)
+                ):
+                    # Accepted but the credit note is not yet set against the invoice: still not dunned.
                     blocking += dispute.accepted_amount
             move.nordic_disputed_amount = min(blocking, max(move.amount_residual, 0.0))
             move.nordic_dispute_open = any(d.state == "open" for d in move.nordic_dispute_ids)
