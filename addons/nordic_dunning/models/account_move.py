@@ -270,7 +270,11 @@ class AccountMove(models.Model):
                     )
                 )
             records.write(
-                {"nordic_dunning_excluded": False, "nordic_dunning_exclude_reason": False, "nordic_dunning_hold_until": False}
+                {
+                    "nordic_dunning_excluded": False,
+                    "nordic_dunning_exclude_reason": False,
+                    "nordic_dunning_hold_until": False,
+                }
             )
         return True
 

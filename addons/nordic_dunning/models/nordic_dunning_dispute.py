@@ -65,7 +65,7 @@ class NordicDunningDispute(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         moves = self.env["account.move"].browse([vals.get("move_id") for vals in vals_list])
-        for vals, move in zip(vals_list, moves):
+        for vals, move in zip(vals_list, moves, strict=True):
             if vals.get("scope", "whole") == "whole":
                 vals["amount"] = move.amount_residual
         disputes = super().create(vals_list)
@@ -91,7 +91,10 @@ class NordicDunningDispute(models.Model):
                 raise ValidationError(_("The disputed amount must be positive."))
             if float_compare(dispute.amount, dispute.move_id.amount_total, precision_rounding=rounding) > 0:
                 raise ValidationError(
-                    _("The disputed amount cannot exceed the invoice total (%s).", dispute._format(dispute.move_id.amount_total))
+                    _(
+                        "The disputed amount cannot exceed the invoice total (%s).",
+                        dispute._format(dispute.move_id.amount_total),
+                    )
                 )
 
     def _format(self, amount):
@@ -144,7 +147,12 @@ class NordicDunningDispute(models.Model):
             if dispute.state != "open":
                 raise UserError(_("Dispute %s is already resolved.", dispute.display_name))
             if not dispute.resolution:
-                raise UserError(_("Write the resolution (the answer given to the customer) before resolving %s.", dispute.display_name))
+                raise UserError(
+                    _(
+                        "Write the resolution (the answer given to the customer) before resolving %s.",
+                        dispute.display_name,
+                    )
+                )
 
     def _accept(self):
         credit_notes = self.env["account.move"]
@@ -155,16 +163,22 @@ class NordicDunningDispute(models.Model):
             if float_compare(accepted, dispute.amount, precision_rounding=rounding) > 0:
                 raise UserError(_("The accepted amount cannot exceed the disputed amount."))
             credit_note = dispute._propose_credit_note(accepted)
-            dispute.write({
-                "state": "accepted",
-                "accepted_amount": accepted,
-                "credit_note_id": credit_note.id,
-                "resolved_date": today,
-                "resolved_user_id": self.env.uid,
-            })
+            dispute.write(
+                {
+                    "state": "accepted",
+                    "accepted_amount": accepted,
+                    "credit_note_id": credit_note.id,
+                    "resolved_date": today,
+                    "resolved_user_id": self.env.uid,
+                }
+            )
             dispute.move_id.message_post(
-                body=_("Dispute accepted for %(amount)s; credit note proposal %(note)s. %(resolution)s",
-                       amount=dispute._format(accepted), note=credit_note._get_html_link(), resolution=dispute.resolution)
+                body=_(
+                    "Dispute accepted for %(amount)s; credit note proposal %(note)s. %(resolution)s",
+                    amount=dispute._format(accepted),
+                    note=credit_note._get_html_link(),
+                    resolution=dispute.resolution,
+                )
             )
             credit_notes |= credit_note
         return credit_notes
@@ -176,12 +190,14 @@ class NordicDunningDispute(models.Model):
         wizard = (
             self.env["account.move.reversal"]
             .with_context(active_model="account.move", active_ids=move.ids)
-            .create({
-                "move_ids": [(6, 0, move.ids)],
-                "reason": _("Dispute: %s", self.reason),
-                "journal_id": move.journal_id.id,
-                "date": fields.Date.context_today(self),
-            })
+            .create(
+                {
+                    "move_ids": [(6, 0, move.ids)],
+                    "reason": _("Dispute: %s", self.reason),
+                    "journal_id": move.journal_id.id,
+                    "date": fields.Date.context_today(self),
+                }
+            )
         )
         wizard.refund_moves()
         credit_note = wizard.new_move_ids
@@ -189,23 +205,28 @@ class NordicDunningDispute(models.Model):
         if not float_is_zero(credit_note.amount_total - amount, precision_rounding=rounding):
             ratio = amount / credit_note.amount_total
             lines = credit_note.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-            credit_note.write({
-                "invoice_line_ids": [
-                    (1, line.id, {"price_unit": float_round(line.price_unit * ratio, precision_rounding=rounding)})
-                    for line in lines
-                ]
-            })
+            credit_note.write(
+                {
+                    "invoice_line_ids": [
+                        (1, line.id, {"price_unit": float_round(line.price_unit * ratio, precision_rounding=rounding)})
+                        for line in lines
+                    ]
+                }
+            )
             # Rounding of several lines may leave a cent: put it on the last line.
             diff = float_round(amount - credit_note.amount_total, precision_rounding=rounding)
             if lines and not float_is_zero(diff, precision_rounding=rounding) and len(lines[-1].tax_ids) == 0:
-                lines[-1].price_unit = float_round(lines[-1].price_unit + diff / (lines[-1].quantity or 1.0),
-                                                   precision_rounding=rounding)
+                lines[-1].price_unit = float_round(
+                    lines[-1].price_unit + diff / (lines[-1].quantity or 1.0), precision_rounding=rounding
+                )
         return credit_note
 
     def _reject(self):
         """Resume dunning: the next level is due counted from today, so its letter carries a fresh deadline."""
         today = fields.Date.context_today(self)
-        self.write({"state": "rejected", "resolved_date": today, "resolved_user_id": self.env.uid, "accepted_amount": 0.0})
+        self.write(
+            {"state": "rejected", "resolved_date": today, "resolved_user_id": self.env.uid, "accepted_amount": 0.0}
+        )
         rows = []
         for dispute in self:
             move = dispute.move_id

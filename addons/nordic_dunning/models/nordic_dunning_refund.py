@@ -53,31 +53,39 @@ class NordicDunningRefund(models.Model):
         """Open customer credits (unmatched payments) of ``partners`` become refund proposals, once each."""
         if not partners:
             return self.browse()
-        known = self.search([
-            ("partner_id", "in", partners.commercial_partner_id.ids), ("move_line_id", "!=", False), ("state", "!=", "cancelled")
-        ]).move_line_id
-        credits = self.env["account.move.line"].search([
-            ("company_id", "=", company.id),
-            ("partner_id", "in", partners.commercial_partner_id.ids),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("parent_state", "=", "posted"),
-            ("reconciled", "=", False),
-            ("amount_residual", "<", 0),
-            ("payment_id", "!=", False),
-            ("id", "not in", known.ids),
-        ])
-        return self.create([
-            {
-                "company_id": company.id,
-                "partner_id": line.partner_id.id,
-                "currency_id": line.currency_id.id,
-                "amount": -line.amount_residual_currency,
-                "source": "overpayment",
-                "move_line_id": line.id,
-                "note": _("Unmatched payment %s", line.move_id.name),
-            }
-            for line in credits
-        ])
+        known = self.search(
+            [
+                ("partner_id", "in", partners.commercial_partner_id.ids),
+                ("move_line_id", "!=", False),
+                ("state", "!=", "cancelled"),
+            ]
+        ).move_line_id
+        credits = self.env["account.move.line"].search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "in", partners.commercial_partner_id.ids),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("amount_residual", "<", 0),
+                ("payment_id", "!=", False),
+                ("id", "not in", known.ids),
+            ]
+        )
+        return self.create(
+            [
+                {
+                    "company_id": company.id,
+                    "partner_id": line.partner_id.id,
+                    "currency_id": line.currency_id.id,
+                    "amount": -line.amount_residual_currency,
+                    "source": "overpayment",
+                    "move_line_id": line.id,
+                    "note": _("Unmatched payment %s", line.move_id.name),
+                }
+                for line in credits
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Processing
@@ -136,10 +144,12 @@ class NordicDunningRefund(models.Model):
         payments = self.env["account.payment"].create(vals_list)
         payments.action_post()
         plan = []
-        for payment, refunds in zip(payments, keys):
+        for payment, refunds in zip(payments, keys, strict=True):
             refunds.write({"state": "done", "method": "payment", "payment_id": payment.id})
             counterpart = payment.move_id.line_ids.filtered(
-                lambda line, accounts=refunds.move_line_id.account_id: line.account_id in accounts and not line.reconciled
+                lambda line, accounts=refunds.move_line_id.account_id: (
+                    line.account_id in accounts and not line.reconciled
+                )
             )
             open_credits = refunds.move_line_id.filtered(lambda line: not line.reconciled)
             if counterpart and open_credits:

@@ -242,7 +242,8 @@ class NordicDunningRun(models.Model):
         self.env.cr.execute(
             """
             SELECT m.id, m.commercial_partner_id, m.currency_id, m.nordic_dunning_next_level_id,
-                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total, m.invoice_date_due, m.invoice_date,
+                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
+                   m.invoice_date_due, m.invoice_date,
                    m.nordic_is_sent, m.nordic_dunning_level_id IS NULL, p.nordic_fee_agreed,
                    p.nordic_fee_agreed_date, m.nordic_last_dunning_date, COALESCE(m.nordic_disputed_amount, 0)
               FROM account_move m
@@ -824,7 +825,8 @@ class NordicDunningRun(models.Model):
             return
         names = sorted(set((mails | letters).partner_id.mapped("display_name")))
         note = _(
-            "Test database (neutralized): %(mails)s e-mail(s) and %(letters)s letter(s) were withheld; customers: %(names)s",
+            "Test database (neutralized): %(mails)s e-mail(s) and %(letters)s letter(s) were withheld; "
+            "customers: %(names)s",
             mails=len(mails), letters=len(letters),
             names=", ".join(names[:50]) + (_(" and %s more", len(names) - 50) if len(names) > 50 else ""),
         )

@@ -18,14 +18,16 @@ class TestDispute(NordicDunningCommon):
         cls.customer.write({"nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 1, 1)})
 
     def _dispute(self, invoice, amount=None, **vals):
-        return self.env["nordic.dunning.dispute"].create({
-            "move_id": invoice.id,
-            "scope": "partial" if amount else "whole",
-            "amount": amount or 0.0,
-            "reason": "Treatment not given",
-            "customer_statement": "I cancelled the second visit.",
-            **vals,
-        })
+        return self.env["nordic.dunning.dispute"].create(
+            {
+                "move_id": invoice.id,
+                "scope": "partial" if amount else "whole",
+                "amount": amount or 0.0,
+                "reason": "Treatment not given",
+                "customer_statement": "I cancelled the second visit.",
+                **vals,
+            }
+        )
 
     def test_partial_dispute_arithmetic(self):
         """A partial dispute keeps the undisputed remainder in dunning: open amount and interest on it only."""
@@ -91,7 +93,7 @@ class TestDispute(NordicDunningCommon):
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         self._dispute(invoice, 200.0)
         action = invoice.action_nordic_dispute_reply()
-        composer = self.env[action["res_model"]].with_context(action["context"]).create({})
+        composer = self.env[action["res_model"]].with_context(**action["context"]).create({})
         self.assertIn(invoice.name, composer.subject)
         composer.action_send_mail()
         message = invoice.message_ids[0]

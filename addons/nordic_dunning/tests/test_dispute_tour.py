@@ -15,7 +15,8 @@ class TestDisputeTour(NordicDunningCommon, HttpCase):
         admin.write({"company_ids": [(4, self.company.id)], "company_id": self.company.id})
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         self.start_tour(
-            f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}", "nordic_dunning_dispute_tour",
+            f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+            "nordic_dunning_dispute_tour",
             login="admin",
         )
         dispute = invoice.nordic_dispute_ids

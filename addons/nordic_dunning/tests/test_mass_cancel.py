@@ -11,24 +11,35 @@ class TestMassCancel(NordicDunningCommon):
     """Seeds 000/003: a wrongful run is cancelled in one go; fees reversed, paid money proposed for refund."""
 
     def test_cancel_run_of_200_with_20_paid_fees(self):
-        """200 cancelled events (kept), every fee reversed, 20 paid fees and one double payment to refund, nothing lost."""
-        partners = self.env["res.partner"].create([
-            {"name": f"Patient {i}", "email": f"p{i}@example.com", "nordic_fee_agreed": True,
-             "nordic_fee_agreed_date": date(2026, 1, 1)}
-            for i in range(4)
-        ])
-        invoices = self.env["account.move"].create([
-            {
-                "move_type": "out_invoice",
-                "partner_id": partners[i % 4].id,
-                "invoice_date": date(2026, 3, 1),
-                "invoice_date_due": date(2026, 4, 1),
-                "journal_id": self.sale_journal.id,
-                "invoice_line_ids": [Command.create({"name": "Visit", "quantity": 1, "price_unit": 500.0,
-                                                     "tax_ids": [Command.clear()]})],
-            }
-            for i in range(200)
-        ])
+        """200 cancelled events kept, all fees reversed, 20 paid fees and a double payment to refund, nothing lost."""
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Patient {i}",
+                    "email": f"p{i}@example.com",
+                    "nordic_fee_agreed": True,
+                    "nordic_fee_agreed_date": date(2026, 1, 1),
+                }
+                for i in range(4)
+            ]
+        )
+        invoices = self.env["account.move"].create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partners[i % 4].id,
+                    "invoice_date": date(2026, 3, 1),
+                    "invoice_date_due": date(2026, 4, 1),
+                    "journal_id": self.sale_journal.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Visit", "quantity": 1, "price_unit": 500.0, "tax_ids": [Command.clear()]}
+                        )
+                    ],
+                }
+                for i in range(200)
+            ]
+        )
         invoices.action_post()
         invoices.is_move_sent = True
         run = self.build_run(date(2026, 4, 10))
@@ -47,15 +58,23 @@ class TestMassCancel(NordicDunningCommon):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=double.ids).create(
             {"payment_date": date(2026, 4, 16)}
         )._create_payments()
-        self.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer", "partner_id": double.partner_id.id,
-            "amount": 500.0, "date": date(2026, 4, 17), "journal_id": self.company_data["default_journal_bank"].id,
-        }).action_post()
+        self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": double.partner_id.id,
+                "amount": 500.0,
+                "date": date(2026, 4, 17),
+                "journal_id": self.company_data["default_journal_bank"].id,
+            }
+        ).action_post()
         receivable_before = self._receivable_by_partner(partners)
 
-        wizard = self.env["nordic.dunning.cancel"].with_context(
-            active_model="nordic.dunning.run", active_id=run.id
-        ).create({"reason": "A test file reached the production run", "send_apology": True})
+        wizard = (
+            self.env["nordic.dunning.cancel"]
+            .with_context(active_model="nordic.dunning.run", active_id=run.id)
+            .create({"reason": "A test file reached the production run", "send_apology": True})
+        )
         self.assertEqual(wizard.event_count, 200)
         wizard.action_cancel()
 
@@ -65,7 +84,9 @@ class TestMassCancel(NordicDunningCommon):
         self.assertEqual(run.state, "cancelled")
         fee_lines = events.fee_move_line_id
         self.assertTrue(all(fee_lines.mapped("reconciled")), "every fee is set off by its reversal")
-        reversal_lines = fee_lines.matched_credit_ids.credit_move_id.filtered(lambda line: line.move_id.ref and "Reversal" in line.move_id.ref)
+        reversal_lines = fee_lines.matched_credit_ids.credit_move_id.filtered(
+            lambda line: line.move_id.ref and "Reversal" in line.move_id.ref
+        )
         self.assertEqual(len(reversal_lines), 180, "unpaid fees are matched with their reversal")
         refunds = self.env["nordic.dunning.refund"].search([("partner_id", "in", partners.ids)])
         fee_refunds = refunds.filtered(lambda r: r.source == "fee")
@@ -87,8 +108,11 @@ class TestMassCancel(NordicDunningCommon):
         self.assertEqual(set(invoices.mapped("nordic_dunning_state")), {"none"})
         self.assertEqual(invoices[1:].nordic_dunning_next_level_id, self.levels[0])
         self.assertFalse(invoices.nordic_dunning_level_id)
-        self.assertEqual(self.env["mail.mail"].search_count(
-            [("model", "=", "res.partner"), ("res_id", "in", partners.ids)]), 4, "one apology per customer")
+        self.assertEqual(
+            self.env["mail.mail"].search_count([("model", "=", "res.partner"), ("res_id", "in", partners.ids)]),
+            4,
+            "one apology per customer",
+        )
 
         refunds.action_pay()
         self.assertEqual(set(refunds.mapped("state")), {"done"})
@@ -114,8 +138,11 @@ class TestMassCancel(NordicDunningCommon):
         self.assertEqual(second.nordic_dunning_level_id, self.levels[1])
 
     def _receivable_by_partner(self, partners):
-        lines = self.env["account.move.line"].search([
-            ("partner_id", "in", partners.ids), ("account_id.account_type", "=", "asset_receivable"),
-            ("parent_state", "=", "posted"),
-        ])
+        lines = self.env["account.move.line"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+            ]
+        )
         return {p: sum(lines.filtered(lambda line, p=p: line.partner_id == p).mapped("balance")) for p in partners}

@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import NordicDunningCommon
@@ -36,25 +36,42 @@ class TestSafetyGuards(NordicDunningCommon):
         self.assertFalse(unsent.nordic_dunning_event_ids, "zero demands for invoices never sent")
 
         forced = self.env["nordic.dunning.run"].create({"policy_id": self.policy.id, "date": date(2026, 4, 15)})
-        self.env["nordic.dunning.run.line"].create([
-            {"run_id": forced.id, "company_id": self.company.id, "move_id": move.id, "partner_id": move.partner_id.id,
-             "currency_id": move.currency_id.id, "level_id": handover.id, "amount_residual": move.amount_residual}
-            for move in unsent
-        ])
+        self.env["nordic.dunning.run.line"].create(
+            [
+                {
+                    "run_id": forced.id,
+                    "company_id": self.company.id,
+                    "move_id": move.id,
+                    "partner_id": move.partner_id.id,
+                    "currency_id": move.currency_id.id,
+                    "level_id": handover.id,
+                    "amount_residual": move.amount_residual,
+                }
+                for move in unsent
+            ]
+        )
         with self.assertRaisesRegex(UserError, unsent[0].name):
             forced.action_confirm()
         self.assertFalse(unsent.nordic_dunning_event_ids)
         self.assertEqual(forced.state, "draft")
+        with self.assertRaisesRegex(ValidationError, "without any reminder"):
+            self.policy.min_invoice_age = 0
 
     def test_zero_reminders_respects_minimum_age(self):
         """Even with proof of sending, no hand-over before the policy's minimum number of days after due."""
         handover = self._straight_to_collection()
         invoice = self.make_invoice(900.0, due=date(2026, 4, 10))
         forced = self.env["nordic.dunning.run"].create({"policy_id": self.policy.id, "date": date(2026, 4, 15)})
-        self.env["nordic.dunning.run.line"].create({
-            "run_id": forced.id, "company_id": self.company.id, "move_id": invoice.id,
-            "partner_id": invoice.partner_id.id, "currency_id": invoice.currency_id.id, "level_id": handover.id,
-        })
+        self.env["nordic.dunning.run.line"].create(
+            {
+                "run_id": forced.id,
+                "company_id": self.company.id,
+                "move_id": invoice.id,
+                "partner_id": invoice.partner_id.id,
+                "currency_id": invoice.currency_id.id,
+                "level_id": handover.id,
+            }
+        )
         with self.assertRaisesRegex(UserError, "not yet 14 days"):
             forced.action_confirm()
         self.assertFalse(invoice.nordic_dunning_event_ids)
@@ -112,17 +129,29 @@ class TestSafetyGuards(NordicDunningCommon):
         self.assertFalse(event.mail_message_id)
         self.assertFalse(event.letter_attachment_id or run.letter_attachment_id)
         self.assertIn("1 e-mail(s) and 1 letter(s) were withheld", run.withheld_note)
-        self.assertFalse(self.env["mail.mail"].search([("model", "=", "nordic.dunning.event"), ("res_id", "=", event.id)]))
+        self.assertFalse(
+            self.env["mail.mail"].search([("model", "=", "nordic.dunning.event"), ("res_id", "=", event.id)])
+        )
 
     def test_holds_lifted_by_cron(self):
         """An expired hold is lifted by the daily cron and logged; a running hold stays; held invoices never run."""
         today = fields.Date.today()
         invoice = self.make_invoice(800.0, due=date(2026, 4, 1))
-        invoice.write({"nordic_dunning_excluded": True, "nordic_dunning_exclude_reason": "Payment plan",
-                       "nordic_dunning_hold_until": today - timedelta(days=1)})
-        partner = self.customer.copy({"name": "Held", "nordic_dunning_excluded": True,
-                                      "nordic_dunning_exclude_reason": "Bankruptcy check",
-                                      "nordic_dunning_hold_until": today + timedelta(days=30)})
+        invoice.write(
+            {
+                "nordic_dunning_excluded": True,
+                "nordic_dunning_exclude_reason": "Payment plan",
+                "nordic_dunning_hold_until": today - timedelta(days=1),
+            }
+        )
+        partner = self.customer.copy(
+            {
+                "name": "Held",
+                "nordic_dunning_excluded": True,
+                "nordic_dunning_exclude_reason": "Bankruptcy check",
+                "nordic_dunning_hold_until": today + timedelta(days=30),
+            }
+        )
         held = self.make_invoice(800.0, due=date(2026, 4, 1), partner=partner)
         self.assertFalse(self.build_run(date(2026, 4, 10)))
 

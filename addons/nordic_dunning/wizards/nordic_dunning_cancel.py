@@ -12,7 +12,7 @@ class NordicDunningCancel(models.TransientModel):
     _name = "nordic.dunning.cancel"
     _description = "Cancel dunning measures"
 
-    run_id = fields.Many2one("nordic.dunning.run", "Run")
+    run_id = fields.Many2one("nordic.dunning.run")
     event_ids = fields.Many2many("nordic.dunning.event", string="Measures")
     reason = fields.Char(required=True, help="Logged on every cancelled measure and in the apology.")
     send_apology = fields.Boolean("Send an apology", help="E-mail the affected customers the apology template.")
@@ -45,11 +45,15 @@ class NordicDunningCancel(models.TransientModel):
 
     def action_cancel(self):
         self.ensure_one()
-        if not self.env.user.has_group("nordic_dunning.group_nordic_dunning_manager"):
-            raise UserError(_("Only a Dunning manager can cancel dunning runs and measures."))
         run = self.run_id
+        # A run under review may be dropped by its users; a held run or executed measures need a manager.
+        if not (run.state == "draft" and not self.event_ids) and not self.env.user.has_group(
+            "nordic_dunning.group_nordic_dunning_manager"
+        ):
+            raise UserError(_("Only a Dunning manager can cancel held runs and confirmed measures."))
         if run and run.state in ("draft", "to_approve"):
-            run.write({"state": "cancelled", "scheduled_confirm_at": False, "cancel_reason": self.reason})
+            run.action_cancel()
+            run.cancel_reason = self.reason
             run.message_post(body=_("Cancelled: %s", self.reason))
             return True
         events = self._events_to_cancel()
@@ -71,13 +75,17 @@ class NordicDunningCancel(models.TransientModel):
     def _cancel_events(self, events):
         """Cancel ``events`` all together: nothing deleted, fees reversed, schedules rolled back, refunds proposed."""
         now = fields.Datetime.now()
-        events.write({"state": "cancelled", "cancel_reason": self.reason, "cancel_date": now, "cancel_user_id": self.env.uid})
+        events.write(
+            {"state": "cancelled", "cancel_reason": self.reason, "cancel_date": now, "cancel_user_id": self.env.uid}
+        )
         refunds = self.env["nordic.dunning.refund"]
         refunds |= self._reverse_charges(events)
         self._withdraw_collection_cases(events)
         self._rollback_invoices(events.move_id)
         for company in events.company_id:
-            refunds |= refunds._propose_overpayments(events.filtered(lambda e: e.company_id == company).partner_id, company)
+            refunds |= refunds._propose_overpayments(
+                events.filtered(lambda e, c=company: e.company_id == c).partner_id, company
+            )
         apology = self._send_apology(events.partner_id.commercial_partner_id)
         for run in events.run_id:
             if not run.event_ids.filtered(lambda e: e.state == "done"):
@@ -86,8 +94,11 @@ class NordicDunningCancel(models.TransientModel):
             run.message_post(
                 body=_(
                     "%(count)s measure(s) cancelled: %(reason)s. %(refunds)s refund proposal(s). %(apology)s",
-                    count=len(cancelled), reason=self.reason,
-                    refunds=len(refunds.filtered(lambda r, c=cancelled: r.partner_id in c.partner_id.commercial_partner_id)),
+                    count=len(cancelled),
+                    reason=self.reason,
+                    refunds=len(
+                        refunds.filtered(lambda r, c=cancelled: r.partner_id in c.partner_id.commercial_partner_id)
+                    ),
                     apology=apology,
                 )
             )
@@ -116,55 +127,73 @@ class NordicDunningCancel(models.TransientModel):
         today = fields.Date.context_today(self)
         for entry, items in by_entry.items():
             lines, income = [], defaultdict(float)
-            for event, line, account in items:
-                lines.append((0, 0, {
-                    "account_id": line.account_id.id,
-                    "partner_id": line.partner_id.id,
-                    "name": _("Cancelled: %s", line.name),
-                    "credit": line.debit,
-                    "amount_currency": -line.amount_currency,
-                    "currency_id": line.currency_id.id,
-                }))
+            for _event, line, account in items:
+                lines.append(
+                    (
+                        0,
+                        0,
+                        {
+                            "account_id": line.account_id.id,
+                            "partner_id": line.partner_id.id,
+                            "name": _("Cancelled: %s", line.name),
+                            "credit": line.debit,
+                            "amount_currency": -line.amount_currency,
+                            "currency_id": line.currency_id.id,
+                        },
+                    )
+                )
                 income[(account.id, line.currency_id.id)] += line.amount_currency
             keys.append([(event, line) for event, line, _account in items])
             for (account_id, currency_id), amount in income.items():
-                lines.append((0, 0, {
-                    "account_id": account_id,
-                    "name": _("Cancelled dunning charges: %s", self.reason),
-                    "amount_currency": amount,
-                    "currency_id": currency_id,
-                }))
-            vals_list.append({
-                "move_type": "entry",
-                "journal_id": entry.journal_id.id,
-                "date": today,
-                "ref": _("Reversal of %(entry)s: %(reason)s", entry=entry.name, reason=self.reason),
-                "line_ids": lines,
-            })
+                lines.append(
+                    (
+                        0,
+                        0,
+                        {
+                            "account_id": account_id,
+                            "name": _("Cancelled dunning charges: %s", self.reason),
+                            "amount_currency": amount,
+                            "currency_id": currency_id,
+                        },
+                    )
+                )
+            vals_list.append(
+                {
+                    "move_type": "entry",
+                    "journal_id": entry.journal_id.id,
+                    "date": today,
+                    "ref": _("Reversal of %(entry)s: %(reason)s", entry=entry.name, reason=self.reason),
+                    "line_ids": lines,
+                }
+            )
         reversals = self.env["account.move"].create(vals_list)
         reversals.action_post()
         pairs = []
-        for reversal_move, items in zip(reversals, keys):
-            receivable = reversal_move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-            pairs += list(zip(items, receivable.sorted("id")))
+        for reversal_move, items in zip(reversals, keys, strict=True):
+            receivable = reversal_move.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            )
+            pairs += list(zip(items, receivable.sorted("id"), strict=True))
         plan = [original | reversal for (_event, original), reversal in pairs if not original.reconciled]
         if plan:
             self.env["account.move.line"]._reconcile_plan(plan)
-        return self.env["nordic.dunning.refund"].create([
-            {
-                "company_id": event.company_id.id,
-                "partner_id": reversal.partner_id.id,
-                "currency_id": reversal.currency_id.id,
-                "amount": -reversal.amount_residual_currency,
-                "source": "fee",
-                "event_id": event.id,
-                "move_id": event.move_id.id,
-                "move_line_id": reversal.id,
-                "note": _("Paid %s", original.name),
-            }
-            for (event, original), reversal in pairs
-            if reversal.currency_id.compare_amounts(reversal.amount_residual_currency, 0.0) < 0
-        ])
+        return self.env["nordic.dunning.refund"].create(
+            [
+                {
+                    "company_id": event.company_id.id,
+                    "partner_id": reversal.partner_id.id,
+                    "currency_id": reversal.currency_id.id,
+                    "amount": -reversal.amount_residual_currency,
+                    "source": "fee",
+                    "event_id": event.id,
+                    "move_id": event.move_id.id,
+                    "move_line_id": reversal.id,
+                    "note": _("Paid %s", original.name),
+                }
+                for (event, original), reversal in pairs
+                if reversal.currency_id.compare_amounts(reversal.amount_residual_currency, 0.0) < 0
+            ]
+        )
 
     def _withdraw_collection_cases(self, events):
         """Open collection cases created by these measures are withdrawn (when the collection module is there)."""
