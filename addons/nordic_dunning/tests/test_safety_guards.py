@@ -99,6 +99,19 @@ class TestSafetyGuards(NordicDunningCommon):
         self.assertEqual((run.state, run.approved_user_id), ("draft", self.env.user))
         self.assertEqual(len(self.confirm(run)), 10)
 
+    def test_unusual_share_of_first_measures_is_held(self):
+        """A run made only of invoices never dunned before is held when the policy's runs usually are not."""
+        self.company.nordic_anomaly_min_lines = 3
+        self.make_invoice(1000.0, due=date(2026, 3, 2))
+        self.make_invoice(1000.0, due=date(2026, 3, 2))
+        for day in (date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 23)):
+            self.confirm(self.build_run(day))  # levels 1, 2 and 3 of the same two invoices
+        for _i in range(4):
+            self.make_invoice(1000.0, due=date(2026, 4, 1))
+        run = self.build_run(date(2026, 4, 10))
+        self.assertEqual(run.state, "to_approve")
+        self.assertEqual(run.anomaly_note, "100% of the invoices never had a measure before (usually 33%).")
+
     def test_future_dated_and_outlier_amount_are_held(self):
         """An invoice dated after the run date, or far larger than the company's usual invoice, holds the run."""
         for _i in range(10):

@@ -248,4 +248,6 @@ class NordicDunningCancel(models.TransientModel):
             return _("Test database: the apology to %s customer(s) was withheld.", len(partners))
         recipients = partners.filtered("email")
         self.mail_template_id.with_context(nordic_cancel_reason=self.reason).send_mail_batch(recipients.ids)
+        body = _("Apology for cancelled dunning measures e-mailed: %s", self.reason)
+        recipients._message_log_batch(bodies={partner.id: body for partner in recipients})
         return _("Apology e-mailed to %s customer(s).", len(recipients))
