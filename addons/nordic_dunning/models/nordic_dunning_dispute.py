@@ -189,6 +189,7 @@ class NordicDunningDispute(models.Model):
         move = self.move_id
         wizard = (
             self.env["account.move.reversal"]
+            .with_company(move.company_id)
             .with_context(active_model="account.move", active_ids=move.ids)
             .create(
                 {
