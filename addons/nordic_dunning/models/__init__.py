@@ -6,3 +6,7 @@ from . import account_move
 from . import nordic_dunning_event
 from . import nordic_dunning_run
 from . import nordic_dunning_run_line
+from . import nordic_dunning_dispute
+from . import nordic_dunning_refund
+from . import res_company
+from . import res_config_settings

@@ -34,6 +34,9 @@ class AccountMove(models.Model):
     )
     nordic_dunning_excluded = fields.Boolean("Excluded from dunning", copy=False, tracking=True)
     nordic_dunning_exclude_reason = fields.Char("Exclusion reason", copy=False, tracking=True)
+    nordic_dunning_hold_until = fields.Date(
+        "Held until", copy=False, tracking=True, help="The exclusion is lifted automatically after this date."
+    )
     nordic_sent_attested = fields.Boolean(
         "Sent outside Odoo", copy=False, tracking=True, help="Attestation that the invoice reached the customer."
     )
@@ -51,6 +54,16 @@ class AccountMove(models.Model):
     )
     nordic_dunning_event_ids = fields.One2many("nordic.dunning.event", "move_id", string="Dunning events")
     nordic_dunning_event_count = fields.Integer(compute="_compute_nordic_dunning_event_count")
+    nordic_dispute_ids = fields.One2many("nordic.dunning.dispute", "move_id", string="Disputes")
+    nordic_disputed_amount = fields.Monetary(
+        "Disputed amount",
+        compute="_compute_nordic_dispute",
+        store=True,
+        currency_field="currency_id",
+        help="Part of the open amount that is not dunned: open disputes, and accepted ones whose credit note "
+        "is not yet set against the invoice.",
+    )
+    nordic_dispute_open = fields.Boolean("Disputed", compute="_compute_nordic_dispute", store=True, index=True)
 
     def init(self):
         res = super().init()
@@ -69,6 +82,29 @@ class AccountMove(models.Model):
     def _compute_nordic_is_sent(self):
         for move in self:
             move.nordic_is_sent = move.is_move_sent or (move.nordic_sent_attested and bool(move.nordic_sent_date))
+
+    @api.depends(
+        "amount_residual",
+        "nordic_dispute_ids.state",
+        "nordic_dispute_ids.amount",
+        "nordic_dispute_ids.accepted_amount",
+        "nordic_dispute_ids.credit_note_id.state",
+        "nordic_dispute_ids.credit_note_id.amount_residual",
+    )
+    def _compute_nordic_dispute(self):
+        for move in self:
+            blocking = 0.0
+            for dispute in move.nordic_dispute_ids:
+                credit_note = dispute.credit_note_id
+                if dispute.state == "open":
+                    blocking += dispute.amount
+                elif dispute.state == "accepted" and (
+                    credit_note.state == "draft" or (credit_note.state == "posted" and credit_note.amount_residual > 0)
+                ):
+                    # Accepted but the credit note is not yet set against the invoice: still not dunned.
+                    blocking += dispute.accepted_amount
+            move.nordic_disputed_amount = min(blocking, max(move.amount_residual, 0.0))
+            move.nordic_dispute_open = any(d.state == "open" for d in move.nordic_dispute_ids)
 
     def _compute_nordic_dunning_event_count(self):
         counts = dict(
@@ -172,6 +208,82 @@ class AccountMove(models.Model):
             "view_mode": "list,form",
             "domain": [("move_id", "=", self.id)],
         }
+
+    def action_nordic_register_dispute(self):
+        """Open a new dispute for this invoice."""
+        self.ensure_one()
+        if self.move_type != "out_invoice" or self.state != "posted":
+            raise UserError(_("Disputes are registered on posted customer invoices."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Register a dispute"),
+            "res_model": "nordic.dunning.dispute",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_id": self.id},
+        }
+
+    def action_nordic_view_disputes(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Disputes"),
+            "res_model": "nordic.dunning.dispute",
+            "view_mode": "list,form",
+            "domain": [("move_id", "=", self.id)],
+            "context": {"default_move_id": self.id},
+        }
+
+    def action_nordic_dispute_reply(self):
+        """Answer the customer in writing; the message stays in the invoice's chatter as evidence."""
+        self.ensure_one()
+        template = self.env.ref("nordic_dunning.mail_template_dispute_reply", raise_if_not_found=False)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Reply to the dispute"),
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_model": "account.move",
+                "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False,
+                "default_composition_mode": "comment",
+                "default_subtype_xmlid": "mail.mt_comment",
+                "force_email": True,
+            },
+        }
+
+    def _nordic_dispute_info(self):
+        """(disputed, text) for a collection case: is a dispute open, and what the customer objects to."""
+        self.ensure_one()
+        disputes = self.nordic_dispute_ids.filtered(lambda d: d.state == "open")
+        if not disputes:
+            return False, ""
+        return True, "\n".join(dispute._summary() for dispute in disputes.sorted("received_date"))
+
+    @api.model
+    def _cron_nordic_lift_holds(self):
+        """Daily: lift the exclusions of invoices and customers whose hold has ended, and say so."""
+        today = fields.Date.context_today(self)
+        domain = [("nordic_dunning_excluded", "=", True), ("nordic_dunning_hold_until", "<", today)]
+        for records in (self.search(domain), self.env["res.partner"].search(domain)):
+            for record in records:
+                record.message_post(
+                    body=_(
+                        "Dunning hold ended on %(date)s and was lifted (reason was: %(reason)s).",
+                        date=record.nordic_dunning_hold_until,
+                        reason=record.nordic_dunning_exclude_reason or "-",
+                    )
+                )
+            records.write(
+                {
+                    "nordic_dunning_excluded": False,
+                    "nordic_dunning_exclude_reason": False,
+                    "nordic_dunning_hold_until": False,
+                }
+            )
+        return True
 
     def write(self, vals):
         if vals.get("nordic_sent_attested") and "nordic_sent_attested_by_id" not in vals:

@@ -171,6 +171,20 @@ class NordicDunningPolicy(models.Model):
     def _check_country_levels(self):
         self.level_ids._check_legal_limits()
 
+    @api.constrains("min_invoice_age", "level_ids")
+    def _check_straight_to_collection(self):
+        """Zero reminders (seed 000) is allowed, but never a hand-over on the due date itself."""
+        for policy in self:
+            first = policy._get_first_level()
+            if first.kind == "handover" and policy.min_invoice_age < 1:
+                raise ValidationError(
+                    _(
+                        "Policy %s hands invoices over without any reminder: give it a minimum number of days "
+                        "after the due date.",
+                        policy.name,
+                    )
+                )
+
     def _get_first_level(self):
         self.ensure_one()
         return self.level_ids.sorted("sequence")[:1]

@@ -1,4 +1,5 @@
 import logging
+import statistics
 import threading
 from collections import defaultdict
 from datetime import datetime, time, timedelta
@@ -10,7 +11,7 @@ from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round
+from odoo.tools import float_round, str2bool
 
 from ..tools.calendar import add_delay, next_weekday
 from ..tools.interest import late_interest, rate_on
@@ -67,6 +68,13 @@ class NordicDunningRun(models.Model):
     confirm_user_id = fields.Many2one("res.users", "Confirmed by", readonly=True, copy=False)
     confirm_date = fields.Datetime("Confirmed on", readonly=True, copy=False)
     anomaly_note = fields.Text("Why it needs approval", readonly=True, copy=False)
+    approved_user_id = fields.Many2one("res.users", "Approved by", readonly=True, copy=False, tracking=True)
+    approved_date = fields.Datetime("Approved on", readonly=True, copy=False)
+    cancel_reason = fields.Char(readonly=True, copy=False, tracking=True)
+    withheld_note = fields.Text(
+        "Withheld (test database)", readonly=True, copy=False,
+        help="What a neutralized database did not send to customers.",
+    )
     line_count = fields.Integer(compute="_compute_counts")
     event_count = fields.Integer(compute="_compute_counts")
     unsent_count = fields.Integer(compute="_compute_counts")
@@ -125,6 +133,33 @@ class NordicDunningRun(models.Model):
                 raise UserError(_("Run %s is not waiting for confirmation.", run.name))
             run._execute()
         return True
+
+    def action_approve(self):
+        """A Dunning manager accepts a held run: it goes back to review and can then be confirmed."""
+        if not self.env.user.has_group("nordic_dunning.group_nordic_dunning_manager"):
+            raise UserError(_("Only a Dunning manager can approve a held run."))
+        for run in self:
+            if run.state != "to_approve":
+                raise UserError(_("Run %s is not waiting for approval.", run.name))
+            run.write({
+                "state": "draft",
+                "approved_user_id": self.env.uid,
+                "approved_date": fields.Datetime.now(),
+                "scheduled_confirm_at": run._next_confirm_moment(),
+            })
+            run.message_post(body=_("Approved despite: %s", run.anomaly_note or "-"))
+        return True
+
+    def action_open_cancel_wizard(self):
+        """Cancel with a reason: a run under review is dropped, a confirmed one is mass-cancelled."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Cancel dunning"),
+            "res_model": "nordic.dunning.cancel",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_run_id": self.id if len(self) == 1 else False},
+        }
 
     def action_cancel(self):
         for run in self:
@@ -207,9 +242,11 @@ class NordicDunningRun(models.Model):
         self.env.cr.execute(
             """
             SELECT m.id, m.commercial_partner_id, m.currency_id, m.nordic_dunning_next_level_id,
-                   m.amount_residual, m.amount_total, m.invoice_date_due, m.invoice_date,
+                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
+                   m.invoice_date_due, m.invoice_date,
                    m.nordic_is_sent, m.nordic_dunning_level_id IS NULL, p.nordic_fee_agreed,
-                   p.nordic_fee_agreed_date, m.nordic_last_dunning_date, m.company_id
+                   p.nordic_fee_agreed_date, m.nordic_last_dunning_date, m.company_id,
+                   COALESCE(m.nordic_disputed_amount, 0)
               FROM account_move m
               JOIN res_partner p ON p.id = m.commercial_partner_id
              WHERE m.company_id = ANY(%(companies)s)
@@ -220,8 +257,8 @@ class NordicDunningRun(models.Model):
                AND m.nordic_next_dunning_date <= %(day)s
                AND m.nordic_dunning_policy_id = %(policy)s
                AND m.nordic_dunning_next_level_id IS NOT NULL
-               AND m.amount_residual >= %(min_amount)s
-               AND m.amount_residual > 0
+               AND m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) >= %(min_amount)s
+               AND m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) > 0
                AND NOT COALESCE(m.nordic_dunning_excluded, FALSE)
                AND NOT COALESCE(p.nordic_dunning_excluded, FALSE)
                AND NOT EXISTS (
@@ -241,7 +278,7 @@ class NordicDunningRun(models.Model):
         )
         cols = (
             "move_id", "partner_id", "currency_id", "level_id", "residual", "total", "due", "invoice_date",
-            "sent", "first", "fee_agreed", "fee_agreed_date", "last_date", "company_id",
+            "sent", "first", "fee_agreed", "fee_agreed_date", "last_date", "company_id", "disputed",
         )
         return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
 
@@ -313,7 +350,9 @@ class NordicDunningRun(models.Model):
                 start = max(row["due"], charged[-1]["date"]) if (charged and policy.interest_mode == "charge") else row["due"]
                 before = [(d, Decimal(str(a))) for d, a in payments.get(row["move_id"], []) if d <= start]
                 after = [(d, Decimal(str(a))) for d, a in payments.get(row["move_id"], []) if d > start]
-                base = Decimal(str(row["total"])) - sum((a for _d, a in before), Decimal(0))
+                # A partial dispute pauses dunning for the disputed part: interest on the remainder only.
+                base = Decimal(str(row["total"])) - Decimal(str(row.get("disputed") or 0.0))
+                base -= sum((a for _d, a in before), Decimal(0))
                 interest = float(
                     late_interest(base, start, day, [(d, Decimal(str(v))) for d, v in periods], after,
                                   precision=Decimal(str(currency.rounding)))
@@ -400,7 +439,8 @@ class NordicDunningRun(models.Model):
         self.ensure_one()
         reasons = self._anomalies()
         if reasons:
-            self.write({"state": "to_approve", "anomaly_note": "\n".join(reasons), "scheduled_confirm_at": False})
+            self.write({"state": "to_approve", "anomaly_note": "\n".join(reasons), "scheduled_confirm_at": False,
+                        "approved_user_id": False, "approved_date": False})
             self.message_post(body=_("Held for approval: %s", "; ".join(reasons)))
         else:
             self.scheduled_confirm_at = self._next_confirm_moment()
@@ -426,8 +466,84 @@ class NordicDunningRun(models.Model):
         )
 
     def _anomalies(self):
-        """Reasons to hold this run; extended by the safety guards."""
-        return []
+        """Reasons to hold this run (seed 003): out of line with the company's thresholds or the policy's history.
+
+        Thresholds are company settings; 0 disables a rule. Three queries whatever the run's size.
+        """
+        self.ensure_one()
+        company = self.company_id
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE l.first_measure),
+                   COUNT(*) FILTER (WHERE m.invoice_date > %(day)s), MAX(ABS(m.amount_total_signed))
+              FROM nordic_dunning_run_line l
+              JOIN account_move m ON m.id = l.move_id
+             WHERE l.run_id = %(run)s AND l.state = 'proposed'
+            """,
+            {"run": self.id, "day": self.date},
+        )
+        count, first, future, largest = self.env.cr.fetchone()
+        reasons = []
+        if not count:
+            return reasons
+        if company.nordic_anomaly_max_lines and count > company.nordic_anomaly_max_lines:
+            reasons.append(_("%(count)s lines, more than the limit of %(limit)s.",
+                             count=count, limit=company.nordic_anomaly_max_lines))
+        if future:
+            reasons.append(_("%(count)s invoice(s) dated after the run date %(day)s.", count=future, day=self.date))
+        checked = count >= (company.nordic_anomaly_min_lines or 0)
+        history = self._anomaly_history() if checked else []
+        factor = company.nordic_anomaly_median_factor
+        if factor and len(history) >= 3:
+            median = statistics.median(lines for lines, _first in history)
+            if count > factor * median:
+                reasons.append(_("%(count)s lines, more than %(factor)s times the usual %(median)s of recent runs.",
+                                 count=count, factor=factor, median=median))
+        share = company.nordic_anomaly_first_share
+        if share and history and 100.0 * first / count >= share:
+            past_lines = sum(lines for lines, _first in history)
+            past_first = sum(first_ for _lines, first_ in history)
+            if past_lines and 100.0 * past_first / past_lines < share:
+                reasons.append(_("%(pct)s%% of the invoices never had a measure before (usually %(usual)s%%).",
+                                 pct=round(100.0 * first / count), usual=round(100.0 * past_first / past_lines)))
+        amount_factor = company.nordic_anomaly_amount_factor
+        if amount_factor and largest:
+            median_amount = self._anomaly_median_amount()
+            if median_amount and largest > amount_factor * median_amount:
+                reasons.append(_("An invoice of %(amount)s, more than %(factor)s times the usual %(median)s.",
+                                 amount=largest, factor=amount_factor, median=median_amount))
+        return reasons
+
+    def _anomaly_history(self):
+        """[(lines, first measures)] of the policy's recent confirmed runs, newest first."""
+        self.env.cr.execute(
+            """
+            SELECT COUNT(l.id), COUNT(l.id) FILTER (WHERE l.first_measure)
+              FROM nordic_dunning_run r
+              LEFT JOIN nordic_dunning_run_line l ON l.run_id = r.id AND l.state = 'done'
+             WHERE r.policy_id = %s AND r.state = 'done' AND r.id != %s
+             GROUP BY r.id
+             ORDER BY MAX(r.date) DESC, r.id DESC
+             LIMIT %s
+            """,
+            [self.policy_id.id, self.id, self.company_id.nordic_anomaly_history_runs or 10],
+        )
+        return self.env.cr.fetchall()
+
+    def _anomaly_median_amount(self):
+        """Median amount (company currency) of the company's customer invoices of the last year; None if too few."""
+        self.env.cr.execute(
+            """
+            SELECT COUNT(*), PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ABS(amount_total_signed))
+              FROM account_move
+             WHERE company_id = %s AND move_type = 'out_invoice' AND state = 'posted'
+               AND invoice_date > %s - 365 AND invoice_date <= %s
+            """,
+            [self.company_id.id, self.date, self.date],
+        )
+        count, median = self.env.cr.fetchone()
+        return median if count >= 10 else None
 
     def _next_confirm_moment(self):
         """Naive UTC datetime of the policy's next automatic confirmation, or False for manual runs."""
@@ -479,6 +595,8 @@ class NordicDunningRun(models.Model):
                 reason = _("Paid or cancelled since the run was built.")
             elif move.nordic_dunning_excluded or move.commercial_partner_id.nordic_dunning_excluded:
                 reason = _("Excluded from dunning since the run was built.")
+            elif move.currency_id.compare_amounts(move.amount_residual - move.nordic_disputed_amount, 0.0) <= 0:
+                reason = _("Disputed since the run was built.")
             elif move.nordic_dunning_next_level_id != line.level_id:
                 reason = _("Dunned elsewhere since the run was built.")
             if reason:
@@ -486,7 +604,10 @@ class NordicDunningRun(models.Model):
         return moves
 
     def _check_proof_of_sending(self, lines):
-        """Seed 000: no measure at all for an invoice that was never sent. All or nothing."""
+        """Seed 000: no measure at all for an invoice that was never sent, nor before the policy's minimum age.
+
+        Applies to every level, also to a policy with zero reminders (straight to collection). All or nothing.
+        """
         unsent = lines.move_id.filtered(lambda m: not m.nordic_is_sent)
         if unsent:
             raise UserError(
@@ -494,6 +615,18 @@ class NordicDunningRun(models.Model):
                     "Nothing was done: these invoices have no proof that they were ever sent to the customer "
                     "(send them from Odoo or attest that they were sent outside Odoo):\n%s",
                     "\n".join(unsent.mapped("name")),
+                )
+            )
+        min_age = self.policy_id.min_invoice_age or 0
+        young = lines.move_id.filtered(
+            lambda m: not m.invoice_date_due or (self.date - m.invoice_date_due).days < min_age
+        )
+        if young:
+            raise UserError(
+                _(
+                    "Nothing was done: these invoices are not yet %(days)s days past their due date, the minimum "
+                    "of policy %(policy)s:\n%(names)s",
+                    days=min_age, policy=self.policy_id.name, names="\n".join(young.mapped("name")),
                 )
             )
 
@@ -506,8 +639,9 @@ class NordicDunningRun(models.Model):
                 "company_id": line.company_id.id,
                 "currency_id": line.currency_id.id,
                 "level_id": line.level_id.id,
-                "residual": line.move_id.amount_residual,
+                "residual": line.move_id.amount_residual - line.move_id.nordic_disputed_amount,
                 "total": line.move_id.amount_total,
+                "disputed": line.move_id.nordic_disputed_amount,
                 "due": line.move_id.invoice_date_due,
                 "invoice_date": line.move_id.invoice_date,
                 "fee_agreed": line.move_id.commercial_partner_id.nordic_fee_agreed,
@@ -662,10 +796,35 @@ class NordicDunningRun(models.Model):
         """E-mails, call activities and the letters' PDF; nothing leaves a test database."""
         if self.env.context.get("nordic_dunning_no_send"):
             return
+        if self._nordic_is_test_database():
+            self._withhold(events)
+            self._plan_calls(events.filtered("channel_call"))
+            return
         self._send_emails(events.filtered("channel_email"))
         self._plan_calls(events.filtered("channel_call"))
         if not self.env.context.get("nordic_dunning_no_letters"):
             self._render_letters(events.filtered("channel_letter"))
+
+    @api.model
+    def _nordic_is_test_database(self):
+        """A neutralized database (a copy of production for tests) must never reach real customers."""
+        return str2bool(self.env["ir.config_parameter"].sudo().get_param("database.is_neutralized") or "0")
+
+    def _withhold(self, events):
+        """Record on the run what a production database would have sent."""
+        mails = events.filtered(lambda e: e.channel_email and e.partner_id.email)
+        letters = events.filtered("channel_letter")
+        if not mails and not letters:
+            return
+        names = sorted(set((mails | letters).partner_id.mapped("display_name")))
+        note = _(
+            "Test database (neutralized): %(mails)s e-mail(s) and %(letters)s letter(s) were withheld; "
+            "customers: %(names)s",
+            mails=len(mails), letters=len(letters),
+            names=", ".join(names[:50]) + (_(" and %s more", len(names) - 50) if len(names) > 50 else ""),
+        )
+        self.withheld_note = note
+        self.message_post(body=note)
 
     def _send_emails(self, events):
         by_template = defaultdict(lambda: self.env["nordic.dunning.event"])

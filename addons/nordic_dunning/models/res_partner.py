@@ -9,6 +9,9 @@ class ResPartner(models.Model):
         "Excluded from dunning", tracking=True, help="No reminder, fee or hand-over for this customer's invoices."
     )
     nordic_dunning_exclude_reason = fields.Char("Exclusion reason", tracking=True)
+    nordic_dunning_hold_until = fields.Date(
+        "Held until", tracking=True, help="The exclusion is lifted automatically after this date."
+    )
     nordic_fee_agreed = fields.Boolean(
         "Reminder fee agreed",
         tracking=True,
@@ -28,6 +31,7 @@ class ResPartner(models.Model):
         return super()._commercial_fields() + [
             "nordic_dunning_excluded",
             "nordic_dunning_exclude_reason",
+            "nordic_dunning_hold_until",
             "nordic_fee_agreed",
             "nordic_fee_agreed_date",
         ]

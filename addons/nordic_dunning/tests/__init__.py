@@ -3,3 +3,7 @@ from . import test_dunning_se
 from . import test_dunning_no
 from . import test_security
 from . import test_tour
+from . import test_safety_guards
+from . import test_dispute
+from . import test_mass_cancel
+from . import test_dispute_tour

@@ -1,1 +1,2 @@
 
+from . import nordic_dunning_cancel
