@@ -40,6 +40,12 @@ def ensure_company(name, country_code, chart, **vals):
     return company, True
 
 
+def add_bank(company, number):
+    """The account printed on letters, next to the OCR/KID reference."""
+    bank = env["res.partner.bank"].create({"acc_number": number, "partner_id": company.partner_id.id})
+    env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1).bank_account_id = bank
+
+
 def make_invoices(company, customers, count, reference_model, journal=None):
     journal = journal or env["account.journal"].search(
         [("type", "=", "sale"), ("company_id", "=", company.root_id.id)], limit=1
@@ -87,6 +93,7 @@ def replay_history(policy, days=60):
 hq, created = ensure_company("Orasolv Tandvård AB", "SE", "se", email="ekonomi@orasolv.example",
                              street="Sveavägen 1", zip="11157", city="Stockholm", company_registry="556000-0000")
 if created:
+    add_bank(hq, "Bankgiro 5050-1055")
     hq.write({"child_ids": [Command.create({"name": "Orasolv Klinik Solna"}), Command.create({"name": "Orasolv Klinik Uppsala"})]})
     env.cr.precommit.run()
     policy_se = Policy.search([("company_id", "=", hq.id)], limit=1) or Policy._create_from_profile(hq, "SE")
@@ -108,6 +115,7 @@ if created:
 no_co, created = ensure_company("Fjordservice AS", "NO", "no", email="regnskap@fjordservice.example",
                                 street="Karl Johans gate 1", zip="0154", city="Oslo", company_registry="999999999")
 if created:
+    add_bank(no_co, "1503.12.34567")
     policy_no = Policy.search([("company_id", "=", no_co.id)], limit=1) or Policy._create_from_profile(no_co, "NO")
     customers = env["res.partner"].create([
         {"name": name, "email": f"post@{name.split()[0].lower()}.example", "lang": lang, "is_company": company,

@@ -1,3 +1,5 @@
+from num2words import num2words
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -82,7 +84,16 @@ class NordicDunningEvent(models.Model):
     def _amount_in_words(self):
         """The total due in words, in the customer's language (num2words through Odoo)."""
         self.ensure_one()
-        return self.currency_id.with_context(lang=self._get_lang()).amount_to_text(self.amount_total)
+        lang = self._get_lang()
+        currency = self.currency_id.with_context(lang=lang)
+        if lang[:2] not in ("nb", "nn"):
+            return currency.amount_to_text(self.amount_total)
+        # num2words knows Norwegian as "no"; Odoo passes "nb_NO" and would fall back to English.
+        integral, _sep, fractional = f"{self.amount_total:.{currency.decimal_places}f}".partition(".")
+        words = f"{num2words(int(integral), lang='no')} {currency.currency_unit_label}"
+        if int(fractional or 0):
+            words += f" og {num2words(int(fractional), lang='no')} {currency.currency_subunit_label}"
+        return words[:1].upper() + words[1:]
 
     def action_print_letter(self):
         return self.env.ref("nordic_dunning.action_report_dunning_letter").report_action(self)
