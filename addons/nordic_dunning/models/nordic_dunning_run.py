@@ -11,10 +11,10 @@ from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, str2bool
+from odoo.tools import float_compare, float_round, str2bool
 
 from ..tools.calendar import add_delay, next_weekday
-from ..tools.interest import late_interest, rate_on
+from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
 
 _logger = logging.getLogger(__name__)
 
@@ -321,44 +321,57 @@ class NordicDunningRun(models.Model):
         self.invalidate_recordset(["line_ids", "unsent_move_ids"])
 
     def _compute_charges(self, rows, day):
-        """{move_id: (fee, interest, interest_rate)} for candidate rows on ``day``, with a few batch queries."""
+        """{move_id: (fee, interest, interest_rate)} for candidate rows on ``day``, with a few batch queries.
+
+        Plain data in the loop (it runs for every invoice of a run): level settings are read once, and
+        the interest of an amount that stayed constant comes from a rate-days sum cached per start date.
+        """
         if not rows:
             return {}
         policy = self.policy_id
         country = policy.country_code
         move_ids = [r["move_id"] for r in rows]
-        levels = {lvl.id: lvl for lvl in policy.level_ids}
+        levels = {
+            vals["id"]: dict(vals, country=country)
+            for vals in policy.level_ids.read(["fee_rule", "kind", "fee_amount", "interest"], load=None)
+        }
         payments = self._payments_by_move(move_ids)
         prior = self._prior_events_by_move(move_ids)
         periods = self.env["nordic.dunning.rate"]._late_interest_periods(country) if policy.interest_mode != "none" else []
         rate_today = rate_on(periods, day) or 0.0
+        dec_periods = [(d, Decimal(str(v))) for d, v in periods]
+        rate_days_cache = {}
         fee_cache = {}
-        currencies = {}
         company_currency = self.company_id.currency_id
+        currencies = {c.id: c for c in self.env["res.currency"].browse({r["currency_id"] for r in rows})}
+        roundings = {cid: Decimal(str(c.rounding)) for cid, c in currencies.items()}
+        charge_mode = policy.interest_mode == "charge"
         result = {}
         for row in rows:
             level = levels.get(row["level_id"])
-            currency = currencies.get(row["currency_id"]) or currencies.setdefault(
-                row["currency_id"], self.env["res.currency"].browse(row["currency_id"])
-            )
-            fee = self._fee_for(level, row, day, prior.get(row["move_id"], []), fee_cache) if level else 0.0
-            if fee and currency != company_currency:
-                fee = company_currency._convert(fee, currency, self.company_id, day)
+            move_prior = prior.get(row["move_id"], ())
+            currency_id = row["currency_id"]
+            fee = self._fee_for(level, row, day, move_prior, fee_cache) if level else 0.0
+            if fee and currency_id != company_currency.id:
+                fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
             interest = 0.0
-            if level and level.interest and periods:
-                charged = [e for e in prior.get(row["move_id"], []) if e["interest_charged"]]
-                start = max(row["due"], charged[-1]["date"]) if (charged and policy.interest_mode == "charge") else row["due"]
-                before = [(d, Decimal(str(a))) for d, a in payments.get(row["move_id"], []) if d <= start]
-                after = [(d, Decimal(str(a))) for d, a in payments.get(row["move_id"], []) if d > start]
+            if level and level["interest"] and periods:
+                charged = [e for e in move_prior if e["interest_charged"]] if charge_mode else ()
+                start = max(row["due"], charged[-1]["date"]) if charged else row["due"]
+                paid = payments.get(row["move_id"], ())
                 # A partial dispute pauses dunning for the disputed part: interest on the remainder only.
                 base = Decimal(str(row["total"])) - Decimal(str(row.get("disputed") or 0.0))
-                base -= sum((a for _d, a in before), Decimal(0))
-                interest = float(
-                    late_interest(base, start, day, [(d, Decimal(str(v))) for d, v in periods], after,
-                                  precision=Decimal(str(currency.rounding)))
-                )
+                base -= sum((Decimal(str(a)) for d, a in paid if d <= start), Decimal(0))
+                after = [(d, Decimal(str(a))) for d, a in paid if d > start]
+                if after:
+                    amount = late_interest(base, start, day, dec_periods, after, precision=roundings[currency_id])
+                else:
+                    if start not in rate_days_cache:
+                        rate_days_cache[start] = rate_days(start, day, dec_periods)
+                    amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
+                interest = float(amount)
             result[row["move_id"]] = (
-                float_round(fee, precision_rounding=currency.rounding),
+                float_round(fee, precision_rounding=currencies[currency_id].rounding),
                 interest,
                 rate_today,
             )
@@ -366,27 +379,27 @@ class NordicDunningRun(models.Model):
 
     def _fee_for(self, level, row, day, prior, cache):
         """The fee the law and the policy allow for this measure (0 when none may be charged)."""
-        if level.fee_rule == "none" or level.kind == "handover":
+        if level["fee_rule"] == "none" or level["kind"] == "handover":
             return 0.0
-        country = level.policy_id.country_code
+        country = level["country"]
         rates = self.env["nordic.dunning.rate"]
         if country == "SE":
             # Lag (1981:739) 2 §: only when agreed no later than when the debt arose.
             arose = row["invoice_date"] or row["due"]
             if not (row["fee_agreed"] and row["fee_agreed_date"] and row["fee_agreed_date"] <= arose):
                 return 0.0
-            cap_type = "reminder_fee_cap" if level.kind == "reminder" else "collection_fee_cap"
+            cap_type = "reminder_fee_cap" if level["kind"] == "reminder" else "collection_fee_cap"
             key = ("SE", cap_type, day)
             if key not in cache:
                 cache[key] = rates._get_value("SE", cap_type, day, raise_if_missing=False)
             cap = cache[key]
-            return min(level.fee_amount, cap) if cap is not None else level.fee_amount
+            return min(level["fee_amount"], cap) if cap is not None else level["fee_amount"]
         if country == "NO":
             key = ("NO", "inkassosats", day)
             if key not in cache:
                 cache[key] = rates._get_value("NO", "inkassosats", day)
             max_fee = cache[key] / 20.0
-            fee = max_fee if level.fee_rule == "no_reminder" else min(level.fee_amount, max_fee)
+            fee = max_fee if level["fee_rule"] == "no_reminder" else min(level["fee_amount"], max_fee)
             # Inkassoforskriften § 1-2: only for a reminder sent at least 14 days after the due date.
             if (day - row["due"]).days < 14:
                 return 0.0
@@ -398,7 +411,7 @@ class NordicDunningRun(models.Model):
             if charged and (day - charged[-1]["date"]).days < 14:
                 return 0.0
             return fee
-        return level.fee_amount
+        return level["fee_amount"]
 
     def _payments_by_move(self, move_ids):
         """{move_id: [(date, amount)]}: what reduced each invoice's receivable, by date."""
@@ -568,16 +581,13 @@ class NordicDunningRun(models.Model):
     def _execute(self):
         self.ensure_one()
         day = self.date
-        lines = self.line_ids.filtered(lambda line: line.state == "proposed")
-        self._skip_settled(lines)
-        lines = lines.filtered(lambda line: line.state == "proposed")
-        self._check_proof_of_sending(lines)
-        rows = self._line_rows(lines)
-        charges = self._compute_charges(rows, day)
+        rows = self._skip_settled(self._proposed_rows())
+        self._check_proof_of_sending(rows)
+        charges = self._execution_charges(rows, day)
         events = self._create_events(rows, charges, day)
         self._charge_fees(events)
-        self._advance_invoices(events, day)
-        self._handover(events.filtered(lambda e: e.level_id.kind == "handover"))
+        self._advance_invoices(rows, day)
+        self._handover(events.search([("id", "in", events.ids), ("kind", "=", "handover")]))
         self._communicate(events)
         self.write({"state": "done", "confirm_user_id": self.env.uid, "confirm_date": fields.Datetime.now(),
                     "scheduled_confirm_at": False})
@@ -585,77 +595,114 @@ class NordicDunningRun(models.Model):
         self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
 
-    def _skip_settled(self, lines):
-        """Lines whose invoice was paid, excluded or dunned elsewhere since the run was built are skipped."""
-        moves = lines.move_id
-        for line in lines:
-            move = line.move_id
-            reason = False
-            if move.payment_state not in ("not_paid", "partial") or move.state != "posted":
-                reason = _("Paid or cancelled since the run was built.")
-            elif move.nordic_dunning_excluded or move.commercial_partner_id.nordic_dunning_excluded:
-                reason = _("Excluded from dunning since the run was built.")
-            elif move.currency_id.compare_amounts(move.amount_residual - move.nordic_disputed_amount, 0.0) <= 0:
-                reason = _("Disputed since the run was built.")
-            elif move.nordic_dunning_next_level_id != line.level_id:
-                reason = _("Dunned elsewhere since the run was built.")
-            if reason:
-                line.write({"state": "skipped", "note": reason})
-        return moves
+    def _proposed_rows(self):
+        """One query: the run's proposed lines with what their execution needs from the invoices."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT l.id, l.move_id, l.partner_id, l.company_id, l.currency_id, l.level_id,
+                   l.amount_residual, l.fee_amount, l.interest_amount,
+                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
+                   COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
+                   p.nordic_fee_agreed, p.nordic_fee_agreed_date, COALESCE(m.payment_reference, m.name), m.name,
+                   m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial'),
+                   COALESCE(m.nordic_dunning_excluded, FALSE) OR COALESCE(p.nordic_dunning_excluded, FALSE),
+                   m.nordic_dunning_next_level_id IS NOT DISTINCT FROM l.level_id,
+                   COALESCE(m.nordic_is_sent, FALSE)
+              FROM nordic_dunning_run_line l
+              JOIN account_move m ON m.id = l.move_id
+              JOIN res_partner p ON p.id = m.commercial_partner_id
+             WHERE l.run_id = %s AND l.state = 'proposed'
+             ORDER BY l.id
+            """,
+            [self.id],
+        )
+        cols = (
+            "line_id", "move_id", "partner_id", "company_id", "currency_id", "level_id", "line_residual",
+            "line_fee", "line_interest", "residual", "total", "disputed", "due", "invoice_date", "fee_agreed",
+            "fee_agreed_date", "reference", "name", "open", "excluded", "same_level", "sent",
+        )
+        return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
 
-    def _check_proof_of_sending(self, lines):
+    def _skip_settled(self, rows):
+        """Skip lines whose invoice was paid, excluded, disputed or dunned elsewhere since the run was built.
+
+        Returns the rows still to execute.
+        """
+        roundings = {c.id: c.rounding for c in self.env["res.currency"].browse({r["currency_id"] for r in rows})}
+        reasons = {
+            "paid": _("Paid or cancelled since the run was built."),
+            "excluded": _("Excluded from dunning since the run was built."),
+            "disputed": _("Disputed since the run was built."),
+            "elsewhere": _("Dunned elsewhere since the run was built."),
+        }
+        skipped, keep = defaultdict(list), []
+        for row in rows:
+            if not row["open"]:
+                skipped["paid"].append(row["line_id"])
+            elif row["excluded"]:
+                skipped["excluded"].append(row["line_id"])
+            elif float_compare(row["residual"], 0.0, precision_rounding=roundings[row["currency_id"]]) <= 0:
+                skipped["disputed"].append(row["line_id"])
+            elif not row["same_level"]:
+                skipped["elsewhere"].append(row["line_id"])
+            else:
+                keep.append(row)
+        for reason, line_ids in skipped.items():
+            self.env.cr.execute(
+                "UPDATE nordic_dunning_run_line SET state = 'skipped', note = %s WHERE id = ANY(%s)",
+                [reasons[reason], line_ids],
+            )
+        if skipped:
+            self.env["nordic.dunning.run.line"].invalidate_model(["state", "note"])
+        return keep
+
+    def _check_proof_of_sending(self, rows):
         """Seed 000: no measure at all for an invoice that was never sent, nor before the policy's minimum age.
 
         Applies to every level, also to a policy with zero reminders (straight to collection). All or nothing.
         """
-        unsent = lines.move_id.filtered(lambda m: not m.nordic_is_sent)
+        unsent = [row["name"] for row in rows if not row["sent"]]
         if unsent:
             raise UserError(
                 _(
                     "Nothing was done: these invoices have no proof that they were ever sent to the customer "
                     "(send them from Odoo or attest that they were sent outside Odoo):\n%s",
-                    "\n".join(unsent.mapped("name")),
+                    "\n".join(unsent),
                 )
             )
         min_age = self.policy_id.min_invoice_age or 0
-        young = lines.move_id.filtered(
-            lambda m: not m.invoice_date_due or (self.date - m.invoice_date_due).days < min_age
-        )
+        young = [row["name"] for row in rows if not row["due"] or (self.date - row["due"]).days < min_age]
         if young:
             raise UserError(
                 _(
                     "Nothing was done: these invoices are not yet %(days)s days past their due date, the minimum "
                     "of policy %(policy)s:\n%(names)s",
-                    days=min_age, policy=self.policy_id.name, names="\n".join(young.mapped("name")),
+                    days=min_age, policy=self.policy_id.name, names="\n".join(young),
                 )
             )
 
-    def _line_rows(self, lines):
-        return [
-            {
-                "line_id": line.id,
-                "move_id": line.move_id.id,
-                "partner_id": line.partner_id.id,
-                "company_id": line.company_id.id,
-                "currency_id": line.currency_id.id,
-                "level_id": line.level_id.id,
-                "residual": line.move_id.amount_residual - line.move_id.nordic_disputed_amount,
-                "total": line.move_id.amount_total,
-                "disputed": line.move_id.nordic_disputed_amount,
-                "due": line.move_id.invoice_date_due,
-                "invoice_date": line.move_id.invoice_date,
-                "fee_agreed": line.move_id.commercial_partner_id.nordic_fee_agreed,
-                "fee_agreed_date": line.move_id.commercial_partner_id.nordic_fee_agreed_date,
-                "reference": line.move_id.payment_reference or line.move_id.name,
-            }
-            for line in lines
-        ]
+    def _execution_charges(self, rows, day):
+        """Fees and interest at execution: the reviewed amounts of the lines, recomputed only for the
+        invoices whose open amount changed since the run was built (a partial payment, a dispute)."""
+        periods = self.env["nordic.dunning.rate"]._late_interest_periods(self.policy_id.country_code)
+        rate_today = (rate_on(periods, day) or 0.0) if self.policy_id.interest_mode != "none" else 0.0
+        changed = [row for row in rows if float_compare(row["residual"], row["line_residual"], precision_digits=6)]
+        charges = {row["move_id"]: (row["line_fee"], row["line_interest"], rate_today) for row in rows}
+        charges.update(self._compute_charges(changed, day))
+        return charges
 
     def _create_events(self, rows, charges, day):
         """Insert the events (one statement per batch) and mark the lines done."""
         if not rows:
             return self.env["nordic.dunning.event"]
-        levels = {lvl.id: lvl for lvl in self.policy_id.level_ids}
+        country = self.policy_id.country_code
+        levels = {
+            vals["id"]: dict(vals, deadline=add_delay(day, vals["payment_term_days"] or 0, "days", country))
+            for vals in self.policy_id.level_ids.read(
+                ["sequence", "kind", "payment_term_days", "channel_email", "channel_letter", "channel_call"], load=None
+            )
+        }
         interest_mode = self.policy_id.interest_mode
         now = fields.Datetime.now()
         uid = self.env.uid
@@ -667,11 +714,10 @@ class NordicDunningRun(models.Model):
             values.append(
                 (
                     row["move_id"], row["partner_id"], row["company_id"], row["currency_id"], self.id,
-                    self.policy_id.id, level.id, level.sequence, level.kind, day,
-                    add_delay(day, level.payment_term_days or 0, "days", self.policy_id.country_code),
+                    self.policy_id.id, level["id"], level["sequence"], level["kind"], day, level["deadline"],
                     row["residual"], fee, shown_interest, rate if shown_interest else 0.0,
                     row["residual"] + fee + shown_interest, row["reference"],
-                    level.channel_email, level.channel_letter, level.channel_call,
+                    level["channel_email"], level["channel_letter"], level["channel_call"],
                     uid, "done", uid, uid, now, now, row["line_id"],
                 )
             )
@@ -717,8 +763,11 @@ class NordicDunningRun(models.Model):
         customer really owes the fee; income lines are summed per account. Fees carry no VAT.
         """
         policy = self.policy_id
-        fee_events = events.filtered(lambda e: e.fee_amount > 0)
-        interest_events = events.filtered(lambda e: e.interest_amount > 0) if policy.interest_mode == "charge" else events.browse()
+        fee_events = events.search([("id", "in", events.ids), ("fee_amount", ">", 0)])
+        interest_events = (
+            events.search([("id", "in", events.ids), ("interest_amount", ">", 0)])
+            if policy.interest_mode == "charge" else events.browse()
+        )
         if not fee_events and not interest_events:
             return
         fee_account, interest_account = policy._charge_accounts()
@@ -749,23 +798,21 @@ class NordicDunningRun(models.Model):
         events.invalidate_recordset(["fee_charged", "interest_charged"])
         self.fee_move_id = move
 
-    def _advance_invoices(self, events, day):
+    def _advance_invoices(self, rows, day):
         """Level, dates and state of the dunned invoices, then their next level and date."""
-        cache = {}
-        rows = []
-        for event in events:
-            level = event.level_id
-            move = event.move_id
-            next_level = cache.get(("next", level.id))
-            if next_level is None:
-                next_level = cache[("next", level.id)] = level._get_next()
-            key = (next_level.id, move.invoice_date_due)
-            if next_level and key not in cache:
-                cache[key] = next_level._compute_date(move.invoice_date_due, day)
-            rows.append((
-                move.id, self.policy_id.id, next_level.id or None, cache.get(key) if next_level else None,
+        levels = {level.id: (level, level._get_next()) for level in self.policy_id.level_ids}
+        dates = {}
+        values = []
+        for row in rows:
+            level, next_level = levels[row["level_id"]]
+            key = (next_level.id, row["due"])
+            if next_level and key not in dates:
+                dates[key] = next_level._compute_date(row["due"], day)
+            values.append((
+                row["move_id"], self.policy_id.id, next_level.id or None, dates.get(key) if next_level else None,
                 level.id, "handed_over" if level.kind == "handover" else "in_dunning", day,
             ))
+        rows = values
         for start in range(0, len(rows), BATCH):
             execute_values(
                 self.env.cr._obj,

@@ -43,9 +43,26 @@ def interest_segments(amount, date_from, date_to, periods, payments=()):
     return segments
 
 
+def rate_days(date_from, date_to, periods):
+    """Sum of rate x days over [date_from, date_to): exact, so that the interest on a constant
+    amount is ``amount * rate_days / 36500``, the same number ``late_interest`` gives."""
+    return sum(
+        (rate * days for _s, _e, _a, rate, days in interest_segments(Decimal(1), date_from, date_to, periods)),
+        Decimal(0),
+    )
+
+
 def late_interest(amount, date_from, date_to, periods, payments=(), precision=Decimal("0.01")):
-    """Interest accrued from ``date_from`` (the due date) up to ``date_to``, rounded once."""
+    """Interest accrued from ``date_from`` (the due date) up to ``date_to``, rounded once.
+
+    The products are exact in Decimal; the one division by 365 x 100 comes last.
+    """
     total = Decimal(0)
     for _s, _e, open_amount, rate, days in interest_segments(amount, date_from, date_to, periods, payments):
-        total += open_amount * rate / Decimal(100) * Decimal(days) / Decimal(365)
-    return total.quantize(precision, rounding=ROUND_HALF_UP)
+        total += open_amount * rate * days
+    return (total / Decimal(36500)).quantize(precision, rounding=ROUND_HALF_UP)
+
+
+def quantize_interest(amount, rate_days_sum, precision=Decimal("0.01")):
+    """``late_interest`` of a constant amount from its ``rate_days`` sum."""
+    return (Decimal(amount) * rate_days_sum / Decimal(36500)).quantize(precision, rounding=ROUND_HALF_UP)

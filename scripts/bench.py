@@ -1,0 +1,237 @@
+"""Time our dunning run against OCA ``account_credit_control`` on the same overdue invoices.
+
+Builds (once per N) a database ``nordic_bench_<N>`` from the template with ``account_credit_control``
+and ``nordic_dunning`` installed, a Swedish company and N posted, sent, overdue customer invoices over
+N/20 customers. The invoices are cloned from one invoice posted through the ORM with plain SQL (the ORM
+posts about 29 invoices/s here; the setup is not what is measured).
+
+Then, in this one process, each in its own transaction that is rolled back afterwards:
+(a) ours: build the run (one selection query) and confirm it, mail sending switched off and letters not
+    rendered (context ``nordic_dunning_no_send``);
+(b) OCA: a credit-control run with three equivalent levels generating its credit-control lines.
+The last line printed is ``invoices=N ours_s=X oca_s=Y ratio=Y/X ours_queries_per_invoice=Q``.
+"""
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, os.environ.get("ODOO_PATH", "/opt/odoo"))
+
+import harness  # noqa: E402
+
+import odoo  # noqa: E402
+from odoo import SUPERUSER_ID, Command, api  # noqa: E402
+from odoo.modules.registry import Registry  # noqa: E402
+
+EXTRA = ["account_credit_control"]
+
+
+def ensure_database(n):
+    db = f"nordic_bench_{n}"
+    if harness.db_exists(db) and harness.psql(
+        "SELECT value FROM ir_config_parameter WHERE key = 'nordic_bench.invoices'", db=db
+    ) == str(n):
+        return db, False
+    template = harness.ensure_template(EXTRA)
+    harness.copy_db(template, db)
+    subprocess_run(harness.odoo_cmd(db, "-i", "nordic_dunning", "--stop-after-init", "--log-level=warn"))
+    return db, True
+
+
+def subprocess_run(cmd):
+    import subprocess
+
+    subprocess.run(cmd, check=True)
+
+
+def open_env(db):
+    odoo.tools.config.parse_config(
+        [f"--addons-path={os.environ['ADDONS_PATH']}", f"--db_host={harness.pg_env()['PGHOST']}",
+         f"--db_port={harness.pg_env()['PGPORT']}", "-d", db, "--log-level=warn"]
+        + ([f"--db_user={os.environ['PGUSER']}"] if os.environ.get("PGUSER") else [])
+    )
+    return Registry(db)
+
+
+def build_data(env, n):
+    """A Swedish company, its policy, N/20 customers and N overdue invoices (cloned by SQL)."""
+    started = time.time()
+    Company = env["res.company"]
+    type(Company).install_l10n_modules = lambda self: False  # only the localisations of the template
+    se = env.ref("base.se")
+    company = Company.create({"name": "Bench AB", "country_id": se.id, "currency_id": se.currency_id.id,
+                              "iap_enrich_auto_done": True})
+    env.user.company_ids |= company
+    env["account.chart.template"].try_loading("se", company=company, install_demo=False)
+    env = env(context={"allowed_company_ids": company.ids, "tracking_disable": True})
+    company = company.with_env(env)
+    # The anomaly guard would rightly hold a first run of this size: the benchmark measures the engine.
+    company.write({"nordic_anomaly_max_lines": 0, "nordic_anomaly_median_factor": 0,
+                   "nordic_anomaly_first_share": 0, "nordic_anomaly_amount_factor": 0})
+    policy = env["nordic.dunning.policy"].search([("company_id", "=", company.id)], limit=1) or env[
+        "nordic.dunning.policy"]._create_from_profile(company, "SE")
+    partners = env["res.partner"].create([{"name": f"Bench customer {i}", "email": f"c{i}@example.com"}
+                                          for i in range(max(1, n // 20))])
+    today = date.today()
+    journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+    template = env["account.move"].create({
+        "move_type": "out_invoice", "partner_id": partners[0].id, "journal_id": journal.id,
+        "invoice_date": today - timedelta(days=70), "invoice_date_due": today - timedelta(days=40),
+        "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 1000.0,
+                                             "tax_ids": [Command.clear()]})],
+    })
+    template.action_post()
+    template.is_move_sent = True
+    env.flush_all()
+    cr = env.cr
+    clone_invoices(cr, template, partners.ids, n - 1)
+    # Schedule level 1 for every invoice, per distinct due date (the engine's own date arithmetic).
+    level = policy._get_first_level()
+    cr.execute("SELECT DISTINCT invoice_date_due FROM account_move WHERE company_id = %s AND move_type = 'out_invoice'",
+               [company.id])
+    for (due,) in cr.fetchall():
+        cr.execute(
+            """UPDATE account_move SET nordic_dunning_policy_id = %s, nordic_dunning_next_level_id = %s,
+                      nordic_next_dunning_date = %s
+                WHERE company_id = %s AND move_type = 'out_invoice' AND invoice_date_due = %s""",
+            [policy.id, level.id, level._compute_date(due), company.id, due],
+        )
+    # OCA credit control with equivalent levels (7 days after due, then 7 and 5 days later).
+    receivable = template.line_ids.filtered(lambda line: line.display_type == "payment_term").account_id
+    mail = env.ref("account_credit_control.email_template_credit_control_base").id
+    oca_policy = env["credit.control.policy"].create({
+        "name": "Bench", "company_id": company.id, "account_ids": [Command.set(receivable.ids)],
+        "level_ids": [
+            Command.create({"name": "Reminder 1", "level": 1, "computation_mode": "net_days", "delay_days": 7,
+                            "channel": "email", "custom_text": "Reminder", "custom_mail_text": "<p>Reminder</p>",
+                            "email_template_id": mail}),
+            Command.create({"name": "Reminder 2", "level": 2, "computation_mode": "previous_date", "delay_days": 7,
+                            "channel": "email", "custom_text": "Reminder", "custom_mail_text": "<p>Reminder</p>",
+                            "email_template_id": mail}),
+            Command.create({"name": "Hand-over", "level": 3, "computation_mode": "previous_date", "delay_days": 5,
+                            "channel": "letter", "custom_text": "Hand-over", "custom_mail_text": "<p>Hand-over</p>",
+                            "email_template_id": mail}),
+        ],
+    })
+    company.credit_policy_id = oca_policy
+    env["ir.config_parameter"].set_param("nordic_bench.invoices", str(n))
+    env["ir.config_parameter"].set_param("nordic_bench.company_id", str(company.id))
+    env.cr.commit()
+    print(f"setup: {n} invoices in {time.time() - started:.1f} s", flush=True)
+
+
+def clone_invoices(cr, template, partner_ids, count):
+    """Insert ``count`` copies of a posted invoice and its lines with SQL, varying partner and due date."""
+    if count <= 0:
+        return
+
+    def columns(table):
+        cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name != 'id'",
+                   [table])
+        return [c for (c,) in cr.fetchall()]
+
+    move_cols = columns("account_move")
+    line_cols = columns("account_move_line")
+    overrides = {
+        "name": "'BENCH/' || lpad(g::text, 7, '0')",
+        "sequence_prefix": "'BENCH/'",
+        "sequence_number": "g",
+        "partner_id": "(%(partners)s::int[])[1 + g %% %(n_partners)s]",
+        "commercial_partner_id": "(%(partners)s::int[])[1 + g %% %(n_partners)s]",
+        "invoice_date_due": "invoice_date_due - (g %% 30)",
+        "payment_reference": "'BENCH' || g",
+        "inalterable_hash": "NULL",
+        "secure_sequence_number": "NULL",
+    }
+    select = ", ".join(f"{overrides[c]} AS {c}" if c in overrides else c for c in move_cols)
+    cr.execute("CREATE TEMP TABLE bench_clone (g int, move_id int) ON COMMIT DROP")
+    for start in range(1, count + 1, 20000):
+        stop = min(count, start + 19999)
+        cr.execute(
+            f"""WITH ins AS (
+                    INSERT INTO account_move ({", ".join(move_cols)})
+                    SELECT {select} FROM account_move, generate_series(%(start)s, %(stop)s) g WHERE id = %(tid)s
+                    RETURNING id, sequence_number)
+                INSERT INTO bench_clone SELECT sequence_number, id FROM ins""",
+            {"start": start, "stop": stop, "tid": template.id, "partners": partner_ids,
+             "n_partners": len(partner_ids)},
+        )
+    line_overrides = {
+        "move_id": "c.move_id",
+        "partner_id": "m.partner_id",
+        "date_maturity": "CASE WHEN l.date_maturity IS NULL THEN NULL ELSE m.invoice_date_due END",
+        "move_name": "m.name",
+    }
+    line_select = ", ".join(line_overrides.get(c, f"l.{c}") + f" AS {c}" for c in line_cols)
+    cr.execute(
+        f"""INSERT INTO account_move_line ({", ".join(line_cols)})
+            SELECT {line_select} FROM bench_clone c
+              JOIN account_move m ON m.id = c.move_id
+              JOIN account_move_line l ON l.move_id = %s""",
+        [template.id],
+    )
+    cr.execute("ANALYZE account_move; ANALYZE account_move_line")
+
+
+def timed(registry, label, func):
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company_id = int(env["ir.config_parameter"].get_param("nordic_bench.company_id"))
+        env = env(context={"allowed_company_ids": [company_id], "tracking_disable": True})
+        env.invalidate_all()
+        queries = odoo.sql_db.sql_counter
+        started = time.perf_counter()
+        result = func(env, env["res.company"].browse(company_id))
+        env.flush_all()
+        seconds = time.perf_counter() - started
+        queries = odoo.sql_db.sql_counter - queries
+        cr.rollback()
+    print(f"{label}: {seconds:.2f} s, {queries} queries, {result}", flush=True)
+    return seconds, queries
+
+
+def ours(env, company):
+    policy = env["nordic.dunning.policy"].search([("company_id", "=", company.id)], limit=1)
+    runs = env["nordic.dunning.run"].with_context(nordic_dunning_no_send=True)._build_for_policies(policy, date.today())
+    runs.action_confirm()
+    return f"{sum(len(r.event_ids) for r in runs)} events"
+
+
+def oca(env, company):
+    run = env["credit.control.run"].create({"date": date.today(), "company_id": company.id,
+                                            "policy_ids": [Command.set(company.credit_policy_id.ids)]})
+    run.generate_credit_lines()
+    return f"{len(run.line_ids)} credit-control lines"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=10000)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of our run")
+    args = parser.parse_args()
+    n = args.invoices
+    db, fresh = ensure_database(n)
+    registry = open_env(db)
+    if fresh:
+        with registry.cursor() as cr:
+            build_data(api.Environment(cr, SUPERUSER_ID, {}), n)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(timed, registry, "ours (profiled)", ours)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    ours_s, ours_q = timed(registry, "ours (build + confirm)", ours)
+    oca_s, _oca_q = timed(registry, "OCA account_credit_control (generate lines)", oca)
+    print(f"invoices={n} ours_s={ours_s:.2f} oca_s={oca_s:.2f} ratio={oca_s / ours_s:.1f} "
+          f"ours_queries_per_invoice={ours_q / n:.4f}")
+
+
+if __name__ == "__main__":
+    main()
