@@ -6,3 +6,8 @@ from . import account_move
 from . import nordic_dunning_event
 from . import nordic_dunning_run
 from . import nordic_dunning_run_line
+from . import res_company
+from . import account_move_approval
+from . import account_move_writeoff
+from . import account_move_collection_evidence
+from . import nordic_credit_report

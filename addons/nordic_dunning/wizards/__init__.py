@@ -1,1 +1,4 @@
 
+from . import nordic_writeoff_wizard
+from . import nordic_writeoff_recovery_wizard
+from . import nordic_hq_ledger_wizard
