@@ -93,7 +93,7 @@ class AccountMove(models.Model):
         for move in invoices:
             policy = by_journal.get((move.company_id.id, move.journal_id.id)) or by_journal.get(
                 (move.company_id.id, False)
-            )
+            ) or self.env["nordic.dunning.policy"]
             level = move.nordic_dunning_level_id
             if level and level.policy_id == policy:
                 next_level = level._get_next()
@@ -138,6 +138,8 @@ class AccountMove(models.Model):
         self.env["account.move"].invalidate_model(
             list(SCHEDULE_FIELDS) + ["nordic_dunning_level_id", "nordic_last_dunning_date", "nordic_dunning_state"]
         )
+        # Written by SQL: let stored computes that read them (the tandvårdsstöd flag) recompute.
+        self.env["account.move"].browse([row[0] for row in rows]).modified(list(SCHEDULE_FIELDS))
 
     # ------------------------------------------------------------------
     # Actions

@@ -4,3 +4,4 @@ from . import test_credit_approval
 from . import test_writeoff
 from . import test_collection_evidence
 from . import test_hq_ledger
+from . import test_tours

@@ -15,6 +15,7 @@ class NordicApprovalCommon(NordicDunningCommon):
             "child_ids": [Command.create({"name": "Clinic Södermalm"}), Command.create({"name": "Clinic Kista"})],
             "nordic_hq_email": "hq@example.com",
         })
+        cls.cr.precommit.run()  # the branches get the chart of accounts
         cls.clinic_a, cls.clinic_b = cls.company.child_ids.sorted("id")
         all_companies = cls.company | cls.clinic_a | cls.clinic_b
 
@@ -63,6 +64,8 @@ class NordicApprovalCommon(NordicDunningCommon):
             "company_id": (company or self.clinic_a).id,
             "partner_id": self.customer.id,
             "invoice_date": date,
+            "invoice_date_due": date,
+            "date": date,
             "invoice_line_ids": [Command.create({
                 "name": "Crown", "quantity": 1, "price_unit": amount,
                 "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()],

@@ -81,7 +81,7 @@ class TestCreditApproval(NordicApprovalCommon):
 
     def test_foreign_currency_converted_at_credit_note_date(self):
         """500 EUR is 5 000 at the March rate (manager) but 6 250 at the June rate (CFO or CEO)."""
-        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.1), ("2026-06-01", 0.08)])["currency"]
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.1), ("2026-06-01", 0.08)])
         march = self.make_credit_note(500.0, currency=eur, date="2026-03-10")
         june = self.make_credit_note(500.0, currency=eur, date="2026-06-10")
         self.assertEqual(march.nordic_credit_amount_company, 5000.0)
