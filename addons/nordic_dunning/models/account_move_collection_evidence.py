@@ -20,14 +20,21 @@ class AccountMove(models.Model):
         "handed over and the agency reported an outcome that ends collection.",
     )
     nordic_collection_exhausted_reason = fields.Char(
-        "Support claim", compute="_compute_nordic_collection_exhausted", store=True,
+        "Support claim",
+        compute="_compute_nordic_collection_exhausted",
+        store=True,
         help="Why the support claim is ready, or what is still missing.",
     )
 
     def _nordic_exhausted_depends(self):
         deps = [
-            "move_type", "state", "payment_state", "nordic_dunning_state", "nordic_dunning_policy_id.level_ids",
-            "nordic_dunning_event_ids.state", "nordic_dunning_event_ids.level_id",
+            "move_type",
+            "state",
+            "payment_state",
+            "nordic_dunning_state",
+            "nordic_dunning_policy_id.level_ids",
+            "nordic_dunning_event_ids.state",
+            "nordic_dunning_event_ids.level_id",
         ]
         case_field = next((name for name in CASE_FIELDS if name in self._fields), None)
         if case_field:
@@ -95,40 +102,64 @@ class AccountMove(models.Model):
         self.ensure_one()
         measures = []
         if self.nordic_is_sent:
-            measures.append({
-                "date": self.nordic_sent_date or self.invoice_date,
-                "measure": _("Invoice %(name)s sent, due %(due)s", name=self.name, due=self.invoice_date_due),
-                "channel": _("Attested") if self.nordic_sent_attested else _("Odoo"),
-                "document": self.name,
-            })
-        for event in self.nordic_dunning_event_ids.filtered(lambda e: e.state == "done").sorted(lambda e: (e.date, e.id)):
-            channels = [label for flag, label in (
-                (event.channel_email, _("E-mail")), (event.channel_letter, _("Letter")), (event.channel_call, _("Call")),
-            ) if flag]
-            documents = [doc for doc in (
-                event.letter_attachment_id.name, event.mail_message_id.subject, event.activity_id.summary,
-            ) if doc]
-            measures.append({
-                "date": event.date,
-                "measure": event.level_id.name,
-                "channel": ", ".join(channels) or "-",
-                "document": ", ".join(documents) or event.name,
-            })
+            measures.append(
+                {
+                    "date": self.nordic_sent_date or self.invoice_date,
+                    "measure": _("Invoice %(name)s sent, due %(due)s", name=self.name, due=self.invoice_date_due),
+                    "channel": _("Attested") if self.nordic_sent_attested else _("Odoo"),
+                    "document": self.name,
+                }
+            )
+        for event in self.nordic_dunning_event_ids.filtered(lambda e: e.state == "done").sorted(
+            lambda e: (e.date, e.id)
+        ):
+            channels = [
+                label
+                for flag, label in (
+                    (event.channel_email, _("E-mail")),
+                    (event.channel_letter, _("Letter")),
+                    (event.channel_call, _("Call")),
+                )
+                if flag
+            ]
+            documents = [
+                doc
+                for doc in (
+                    event.letter_attachment_id.name,
+                    event.mail_message_id.subject,
+                    event.activity_id.summary,
+                )
+                if doc
+            ]
+            measures.append(
+                {
+                    "date": event.date,
+                    "measure": event.level_id.name,
+                    "channel": ", ".join(channels) or "-",
+                    "document": ", ".join(documents) or event.name,
+                }
+            )
         for case in self._nordic_collection_cases() or []:
-            measures.append({
-                "date": fields.Date.to_date(case.create_date),
-                "measure": _("Collection case %s", case.display_name),
-                "channel": _("Collection agency"),
-                "document": _("State: %s", dict(case._fields["state"]._description_selection(self.env)).get(
-                    case.state, case.state)),
-            })
+            measures.append(
+                {
+                    "date": fields.Date.to_date(case.create_date),
+                    "measure": _("Collection case %s", case.display_name),
+                    "channel": _("Collection agency"),
+                    "document": _(
+                        "State: %s",
+                        dict(case._fields["state"]._description_selection(self.env)).get(case.state, case.state),
+                    ),
+                }
+            )
         if self.nordic_written_off:
-            measures.append({
-                "date": self.nordic_writeoff_date,
-                "measure": _("Written off as a confirmed loss"),
-                "channel": "-",
-                "document": self.nordic_writeoff_move_id.name,
-            })
+            measures.append(
+                {
+                    "date": self.nordic_writeoff_date,
+                    "measure": _("Written off as a confirmed loss"),
+                    "channel": "-",
+                    "document": self.nordic_writeoff_move_id.name,
+                }
+            )
         return sorted(measures, key=lambda m: m["date"] or fields.Date.today())
 
     def action_nordic_print_evidence(self):

@@ -49,7 +49,9 @@ class AccountMove(models.Model):
         """Ids of these invoices with a collection case the agency reported as failed."""
         if "nordic.collection.case" not in self.env:
             return set()
-        cases = self.env["nordic.collection.case"].sudo().search([("move_id", "in", self.ids), ("state", "=", "failed")])
+        cases = (
+            self.env["nordic.collection.case"].sudo().search([("move_id", "in", self.ids), ("state", "=", "failed")])
+        )
         return set(cases.move_id.ids)
 
     def _nordic_writeoff_blockers(self):
@@ -76,11 +78,16 @@ class AccountMove(models.Model):
             return
         if not override_reason:
             raise UserError(
-                _("%(move)s is no confirmed loss: %(why)s. A CFO may override with a reason.",
-                  move=self.name, why="; ".join(blockers))
+                _(
+                    "%(move)s is no confirmed loss: %(why)s. A CFO may override with a reason.",
+                    move=self.name,
+                    why="; ".join(blockers),
+                )
             )
         if not self.env.user.has_group(CFO_GROUP):
-            raise UserError(_("Only a CFO may write off without evidence of a confirmed loss (%s).", "; ".join(blockers)))
+            raise UserError(
+                _("Only a CFO may write off without evidence of a confirmed loss (%s).", "; ".join(blockers))
+            )
 
     # ------------------------------------------------------------------
     # Booking
@@ -91,7 +98,9 @@ class AccountMove(models.Model):
         self.ensure_one()
         company = self.company_id
         currency = self.currency_id
-        receivables = self.line_ids.filtered(lambda line: line.account_type == "asset_receivable" and not line.reconciled)
+        receivables = self.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
         residual = sum(receivables.mapped("amount_residual"))
         residual_currency = sum(receivables.mapped("amount_residual_currency"))
         ratio = residual_currency / self.amount_total if self.amount_total else 0.0
@@ -107,32 +116,39 @@ class AccountMove(models.Model):
                 refund_line = tax_line.tax_repartition_line_id.tax_id.refund_repartition_line_ids.filtered(
                     lambda rep, tl=tax_line: rep.repartition_type == "tax" and rep.account_id == tl.account_id
                 )[:1]
-                lines.append({
-                    **base,
-                    "name": _("Output VAT on confirmed loss %(move)s (%(tax)s)", move=self.name, tax=tax_line.name),
-                    "account_id": tax_line.account_id.id,
-                    "balance": balance,
-                    "amount_currency": amount_currency,
-                    "tax_tag_ids": [(6, 0, refund_line.tag_ids.ids)],
-                })
+                lines.append(
+                    {
+                        **base,
+                        "name": _("Output VAT on confirmed loss %(move)s (%(tax)s)", move=self.name, tax=tax_line.name),
+                        "account_id": tax_line.account_id.id,
+                        "balance": balance,
+                        "amount_currency": amount_currency,
+                        "tax_tag_ids": [(6, 0, refund_line.tag_ids.ids)],
+                    }
+                )
                 vat_balance += balance
                 vat_currency += amount_currency
-        lines.insert(0, {
-            **base,
-            "name": _("Confirmed customer loss %(move)s", move=self.name),
-            "account_id": company._nordic_get_loss_account().id,
-            "balance": company.currency_id.round(residual - vat_balance),
-            "amount_currency": currency.round(residual_currency - vat_currency),
-        })
-        for receivable in receivables:
-            lines.append({
+        lines.insert(
+            0,
+            {
                 **base,
-                "name": _("Write-off %(move)s", move=self.name),
-                "account_id": receivable.account_id.id,
-                "balance": -receivable.amount_residual,
-                "amount_currency": -receivable.amount_residual_currency,
-                "date_maturity": receivable.date_maturity,
-            })
+                "name": _("Confirmed customer loss %(move)s", move=self.name),
+                "account_id": company._nordic_get_loss_account().id,
+                "balance": company.currency_id.round(residual - vat_balance),
+                "amount_currency": currency.round(residual_currency - vat_currency),
+            },
+        )
+        for receivable in receivables:
+            lines.append(
+                {
+                    **base,
+                    "name": _("Write-off %(move)s", move=self.name),
+                    "account_id": receivable.account_id.id,
+                    "balance": -receivable.amount_residual,
+                    "amount_currency": -receivable.amount_residual_currency,
+                    "date_maturity": receivable.date_maturity,
+                }
+            )
         return lines
 
     def _nordic_default_misc_journal(self):
@@ -155,25 +171,33 @@ class AccountMove(models.Model):
             raise UserError(_("No miscellaneous journal in %(company)s.", company=self.company_id.name))
         if vat_relief is None:
             vat_relief = self.company_id.nordic_writeoff_vat_relief
-        entry = self.env["account.move"].create({
-            "move_type": "entry",
-            "journal_id": journal.id,
-            "company_id": self.company_id.id,
-            "partner_id": self.commercial_partner_id.id,
-            "date": date or fields.Date.context_today(self),
-            "ref": _("Confirmed loss %(move)s: %(reason)s", move=self.name, reason=reason),
-            "nordic_writeoff_invoice_id": self.id,
-            "line_ids": [(0, 0, vals) for vals in self._nordic_writeoff_line_vals(vat_relief)],
-        })
-        self.write({
-            "nordic_writeoff_move_id": entry.id,
-            "nordic_writeoff_reason": reason,
-            "nordic_writeoff_override_reason": override_reason or False,
-        })
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "company_id": self.company_id.id,
+                "partner_id": self.commercial_partner_id.id,
+                "date": date or fields.Date.context_today(self),
+                "ref": _("Confirmed loss %(move)s: %(reason)s", move=self.name, reason=reason),
+                "nordic_writeoff_invoice_id": self.id,
+                "line_ids": [(0, 0, vals) for vals in self._nordic_writeoff_line_vals(vat_relief)],
+            }
+        )
+        self.write(
+            {
+                "nordic_writeoff_move_id": entry.id,
+                "nordic_writeoff_reason": reason,
+                "nordic_writeoff_override_reason": override_reason or False,
+            }
+        )
         entry.request_validation()
         self.message_post(
-            body=_("Write-off %(entry)s proposed: %(reason)s%(override)s", entry=entry._get_html_link(),
-                   reason=reason, override=_(" (CFO override: %s)", override_reason) if override_reason else "")
+            body=_(
+                "Write-off %(entry)s proposed: %(reason)s%(override)s",
+                entry=entry._get_html_link(),
+                reason=reason,
+                override=_(" (CFO override: %s)", override_reason) if override_reason else "",
+            )
         )
         return entry
 
@@ -201,11 +225,13 @@ class AccountMove(models.Model):
         """(Written-off amount, part not recovered yet), company currency."""
         self.ensure_one()
         entry = self.nordic_writeoff_move_id
-        written_off = -sum(entry.line_ids.filtered(lambda l: l.account_type == "asset_receivable").mapped("balance"))
+        written_off = -sum(
+            entry.line_ids.filtered(lambda line: line.account_type == "asset_receivable").mapped("balance")
+        )
         recovered = sum(
-            self.nordic_recovery_move_ids.filtered(lambda m: m.state == "posted").line_ids.filtered(
-                lambda l: l.account_type == "asset_receivable"
-            ).mapped("balance")
+            self.nordic_recovery_move_ids.filtered(lambda m: m.state == "posted")
+            .line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            .mapped("balance")
         )
         return written_off, written_off - recovered
 
@@ -217,39 +243,59 @@ class AccountMove(models.Model):
             raise UserError(_("%(move)s is not written off: register the payment on the invoice.", move=self.name))
         company_currency = self.company_currency_id
         written_off, open_amount = self._nordic_recoverable_amount()
-        if company_currency.compare_amounts(amount, 0) <= 0 or company_currency.compare_amounts(amount, open_amount) > 0:
+        if (
+            company_currency.compare_amounts(amount, 0) <= 0
+            or company_currency.compare_amounts(amount, open_amount) > 0
+        ):
             raise UserError(
-                _("The recovered amount must be above zero and at most %(open)s.",
-                  open=company_currency.format(open_amount))
+                _(
+                    "The recovered amount must be above zero and at most %(open)s.",
+                    open=company_currency.format(open_amount),
+                )
             )
         ratio = amount / written_off
         entry = self.nordic_writeoff_move_id
         base = {"partner_id": self.commercial_partner_id.id}
         lines, total = [], 0.0
-        for line in entry.line_ids.filtered(lambda l: l.account_type != "asset_receivable").sorted("balance"):
+        for line in entry.line_ids.filtered(lambda line: line.account_type != "asset_receivable").sorted("balance"):
             balance = float_round(-line.balance * ratio, precision_rounding=company_currency.rounding)
-            lines.append({**base, "name": _("Recovery: %s", line.name), "account_id": line.account_id.id,
-                          "balance": balance, "tax_tag_ids": [(6, 0, line.tax_tag_ids.ids)]})
+            lines.append(
+                {
+                    **base,
+                    "name": _("Recovery: %s", line.name),
+                    "account_id": line.account_id.id,
+                    "balance": balance,
+                    "tax_tag_ids": [(6, 0, line.tax_tag_ids.ids)],
+                }
+            )
             total += balance
         # The largest line (the loss) takes the rounding difference so the entry balances to the cent.
         loss = min(lines, key=lambda vals: vals["balance"])
         loss["balance"] = company_currency.round(loss["balance"] - (total + amount))
-        receivable = entry.line_ids.filtered(lambda l: l.account_type == "asset_receivable")[:1]
-        lines.append({**base, "name": _("Recovered on %s", self.name), "account_id": receivable.account_id.id,
-                      "balance": amount})
-        recovery = self.env["account.move"].create({
-            "move_type": "entry",
-            "journal_id": entry.journal_id.id,
-            "company_id": self.company_id.id,
-            "partner_id": self.commercial_partner_id.id,
-            "date": date or fields.Date.context_today(self),
-            "ref": _("Recovery after write-off %(move)s", move=self.name),
-            "nordic_recovery_invoice_id": self.id,
-            "line_ids": [(0, 0, vals) for vals in lines],
-        })
+        receivable = entry.line_ids.filtered(lambda line: line.account_type == "asset_receivable")[:1]
+        lines.append(
+            {**base, "name": _("Recovered on %s", self.name), "account_id": receivable.account_id.id, "balance": amount}
+        )
+        recovery = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": entry.journal_id.id,
+                "company_id": self.company_id.id,
+                "partner_id": self.commercial_partner_id.id,
+                "date": date or fields.Date.context_today(self),
+                "ref": _("Recovery after write-off %(move)s", move=self.name),
+                "nordic_recovery_invoice_id": self.id,
+                "line_ids": [(0, 0, vals) for vals in lines],
+            }
+        )
         recovery.action_post()
-        self.message_post(body=_("Recovered %(amount)s after the write-off: %(entry)s",
-                                 amount=company_currency.format(amount), entry=recovery._get_html_link()))
+        self.message_post(
+            body=_(
+                "Recovered %(amount)s after the write-off: %(entry)s",
+                amount=company_currency.format(amount),
+                entry=recovery._get_html_link(),
+            )
+        )
         return recovery
 
     # ------------------------------------------------------------------

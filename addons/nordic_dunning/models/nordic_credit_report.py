@@ -16,7 +16,7 @@ class NordicCreditReport(models.Model):
     company_id = fields.Many2one("res.company", "Clinic", readonly=True)
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    amount = fields.Monetary("Amount", readonly=True, help="In the company currency.")
+    amount = fields.Monetary(readonly=True, help="In the company currency.")
     invoice_origin_id = fields.Many2one("account.move", "Invoice", readonly=True)
     create_uid = fields.Many2one("res.users", "Created by", readonly=True)
 

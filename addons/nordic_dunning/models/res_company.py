@@ -96,10 +96,13 @@ class ResCompany(models.Model):
         """Send each clinic's aged receivables to head office on its ledger business day (once a month)."""
         today = fields.Date.context_today(self)
         due = self.search([("nordic_hq_ledger_business_day", ">", 0)]).filtered(
-            lambda c: c._nordic_get_hq_email()
-            and (not c.nordic_hq_ledger_last_sent or c.nordic_hq_ledger_last_sent < today.replace(day=1))
-            and today == nth_business_day_of_month(
-                today.year, today.month, c.nordic_hq_ledger_business_day, c._nordic_country_code()
+            lambda c: (
+                c._nordic_get_hq_email()
+                and (not c.nordic_hq_ledger_last_sent or c.nordic_hq_ledger_last_sent < today.replace(day=1))
+                and today
+                == nth_business_day_of_month(
+                    today.year, today.month, c.nordic_hq_ledger_business_day, c._nordic_country_code()
+                )
             )
         )
         for company in due:

@@ -11,18 +11,23 @@ class NordicApprovalCommon(NordicDunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write({
-            "child_ids": [Command.create({"name": "Clinic Södermalm"}), Command.create({"name": "Clinic Kista"})],
-            "nordic_hq_email": "hq@example.com",
-        })
+        cls.company.write(
+            {
+                "child_ids": [Command.create({"name": "Clinic Södermalm"}), Command.create({"name": "Clinic Kista"})],
+                "nordic_hq_email": "hq@example.com",
+            }
+        )
         cls.cr.precommit.run()  # the branches get the chart of accounts
         cls.clinic_a, cls.clinic_b = cls.company.child_ids.sorted("id")
         all_companies = cls.company | cls.clinic_a | cls.clinic_b
 
         def user(login, groups, company):
             return new_test_user(
-                cls.env, login=login, groups=f"account.group_account_invoice,{groups}" if groups else
-                "account.group_account_invoice", company_id=company.id, company_ids=[Command.set(all_companies.ids)],
+                cls.env,
+                login=login,
+                groups=f"account.group_account_invoice,{groups}" if groups else "account.group_account_invoice",
+                company_id=company.id,
+                company_ids=[Command.set(all_companies.ids)],
                 email=f"{login}@example.com",
             )
 
@@ -48,10 +53,16 @@ class NordicApprovalCommon(NordicDunningCommon):
             "partner_id": self.customer.id,
             "invoice_date": date,
             "date": date,
-            "invoice_line_ids": [Command.create({
-                "name": "Goodwill", "quantity": 1, "price_unit": amount,
-                "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()],
-            })],
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "name": "Goodwill",
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()],
+                    }
+                )
+            ],
         }
         if currency:
             vals["currency_id"] = currency.id
@@ -59,25 +70,37 @@ class NordicApprovalCommon(NordicDunningCommon):
 
     def make_clinic_invoice(self, amount, taxes=False, company=None, date="2026-02-01"):
         """A posted customer invoice of clinic A (or ``company``)."""
-        invoice = self.env["account.move"].with_company(company or self.clinic_a).create({
-            "move_type": "out_invoice",
-            "company_id": (company or self.clinic_a).id,
-            "partner_id": self.customer.id,
-            "invoice_date": date,
-            "invoice_date_due": date,
-            "date": date,
-            "invoice_line_ids": [Command.create({
-                "name": "Crown", "quantity": 1, "price_unit": amount,
-                "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()],
-            })],
-        })
+        invoice = (
+            self.env["account.move"]
+            .with_company(company or self.clinic_a)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "company_id": (company or self.clinic_a).id,
+                    "partner_id": self.customer.id,
+                    "invoice_date": date,
+                    "invoice_date_due": date,
+                    "date": date,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Crown",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
         invoice.action_post()
         return invoice
 
     def approve(self, move, user, comment="Checked"):
         """Approve ``move`` as ``user`` through the comment wizard, as in the form."""
         action = self.as_user(move, user).validate_tier()
-        wizard = self.as_user(self.env["comment.wizard"], user).with_context(action["context"]).create(
-            {"comment": comment}
+        wizard = (
+            self.as_user(self.env["comment.wizard"], user).with_context(**action["context"]).create({"comment": comment})
         )
         wizard.add_comment()

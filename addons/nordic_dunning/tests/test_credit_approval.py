@@ -25,8 +25,10 @@ class TestCreditApproval(NordicApprovalCommon):
         self.assertEqual(mail.email_to, "hq@example.com")
         self.assertIn("Patient Ada", mail.body_html)
         report = self.env["nordic.credit.report"].search([("move_id", "=", credit.id)])
-        self.assertEqual((report.kind, report.company_id, report.partner_id, report.amount),
-                         ("credit_note", self.clinic_a, self.customer, 4999.0))
+        self.assertEqual(
+            (report.kind, report.company_id, report.partner_id, report.amount),
+            ("credit_note", self.clinic_a, self.customer, 4999.0),
+        )
 
     def test_manager_cannot_approve_above_threshold(self):
         """5 001 is for the CFO or the CEO only: the clinic manager is refused, the CFO approves."""
@@ -71,7 +73,7 @@ class TestCreditApproval(NordicApprovalCommon):
         credit = self.make_credit_note(200.0)
         self.as_user(credit, self.clerk).request_validation()
         action = self.as_user(credit, self.manager_a).reject_tier()
-        self.as_user(self.env["comment.wizard"], self.manager_a).with_context(action["context"]).create(
+        self.as_user(self.env["comment.wizard"], self.manager_a).with_context(**action["context"]).create(
             {"comment": "No reason given"}
         ).add_comment()
         self.assertEqual(credit.validation_status, "rejected")

@@ -43,8 +43,9 @@ class TestHqLedger(NordicApprovalCommon):
     def test_on_demand(self):
         """The wizard builds the same XLSX for the chosen clinics at any date."""
         self.make_clinic_invoice(250.0, date="2026-01-10")
-        wizard = self.env["nordic.hq.ledger.wizard"].create({"company_ids": [(6, 0, self.clinic_a.ids)],
-                                                             "date": "2026-03-31"})
+        wizard = self.env["nordic.hq.ledger.wizard"].create(
+            {"company_ids": [(6, 0, self.clinic_a.ids)], "date": "2026-03-31"}
+        )
         action = wizard.action_download()
         self.assertIn(str(wizard.attachment_id.id), action["url"])
         book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.attachment_id.datas)))

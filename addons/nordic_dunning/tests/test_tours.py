@@ -18,8 +18,14 @@ class TestNordicTours(NordicApprovalCommon, HttpCase):
 
     def test_writeoff_wizard_tour(self):
         """The CFO proposes a write-off from the invoice; the entry waits for the clinic manager."""
-        self.env["account.account"].create({"code": "6351", "name": "Konstaterade kundförluster",
-                                            "account_type": "expense", "company_ids": [(6, 0, self.company.ids)]})
+        self.env["account.account"].create(
+            {
+                "code": "6351",
+                "name": "Konstaterade kundförluster",
+                "account_type": "expense",
+                "company_ids": [(6, 0, self.company.ids)],
+            }
+        )
         invoice = self.make_clinic_invoice(800.0)
         self.start_tour(f"/odoo/account.move/{invoice.id}", "nordic_writeoff_tour", login="cfo")
         entry = invoice.nordic_writeoff_move_id

@@ -12,18 +12,26 @@ class TestWriteoff(NordicApprovalCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.loss_account = cls.env["account.account"].create(
-            {"code": "6351", "name": "Konstaterade förluster på kundfordringar", "account_type": "expense",
-             "company_ids": [(6, 0, cls.company.ids)]}
+            {
+                "code": "6351",
+                "name": "Konstaterade förluster på kundfordringar",
+                "account_type": "expense",
+                "company_ids": [(6, 0, cls.company.ids)],
+            }
         )
         cls.vat_25 = cls.company_data["default_tax_sale"].copy({"name": "Moms 25 %", "amount": 25.0})
         cls.vat_account = cls.vat_25.invoice_repartition_line_ids.filtered(
-            lambda r: r.repartition_type == "tax").account_id
+            lambda r: r.repartition_type == "tax"
+        ).account_id
 
     def write_off(self, invoice, approver=None, proposer=None, reason="Agency reported failure"):
         """Propose as the CFO (override: no collection case in these tests), approve, post; the entry."""
         proposer = proposer or self.cfo
-        wizard = self.as_user(self.env["nordic.writeoff.wizard"], proposer).with_context(
-            default_move_id=invoice.id).create({"reason": reason, "override_reason": "Patient emigrated"})
+        wizard = (
+            self.as_user(self.env["nordic.writeoff.wizard"], proposer)
+            .with_context(default_move_id=invoice.id)
+            .create({"reason": reason, "override_reason": "Patient emigrated"})
+        )
         action = wizard.action_confirm()
         entry = self.env["account.move"].browse(action["res_id"])
         self.assertEqual(entry.state, "draft")
@@ -37,11 +45,18 @@ class TestWriteoff(NordicApprovalCommon):
     def test_writeoff_25_percent_vat(self):
         """1 000 + 25 % VAT: D 6351 1 000, D output VAT 250, C receivable 1 250; invoice settled and marked."""
         invoice = self.make_clinic_invoice(1000.0, taxes=self.vat_25)
-        receivable = invoice.line_ids.filtered(lambda l: l.account_type == "asset_receivable").account_id
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
         entry = self.write_off(invoice)
-        self.assertEqual(self.lines(entry), sorted([
-            ("6351", 1000.0, 0.0), (self.vat_account.code, 250.0, 0.0), (receivable.code, 0.0, 1250.0),
-        ]))
+        self.assertEqual(
+            self.lines(entry),
+            sorted(
+                [
+                    ("6351", 1000.0, 0.0),
+                    (self.vat_account.code, 250.0, 0.0),
+                    (receivable.code, 0.0, 1250.0),
+                ]
+            ),
+        )
         self.assertEqual(entry.state, "posted")
         self.assertEqual(invoice.payment_state, "paid")
         self.assertTrue(invoice.nordic_written_off)
@@ -57,8 +72,9 @@ class TestWriteoff(NordicApprovalCommon):
         """A VAT-free invoice of 1 000 with 200 paid: D 6351 800, C receivable 800, nothing on VAT."""
         invoice = self.make_clinic_invoice(1000.0)
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
-            {"amount": 200.0, "payment_date": "2026-02-15"})._create_payments()
-        receivable = invoice.line_ids.filtered(lambda l: l.account_type == "asset_receivable").account_id
+            {"amount": 200.0, "payment_date": "2026-02-15"}
+        )._create_payments()
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
         entry = self.write_off(invoice)
         self.assertEqual(self.lines(entry), sorted([("6351", 800.0, 0.0), (receivable.code, 0.0, 800.0)]))
         self.assertEqual(invoice.amount_residual, 0.0)
@@ -66,29 +82,49 @@ class TestWriteoff(NordicApprovalCommon):
     def test_recovery_after_writeoff(self):
         """500 received after writing off 1 250: C 6351 400, C VAT 100, D receivable 500; at most the rest later."""
         invoice = self.make_clinic_invoice(1000.0, taxes=self.vat_25)
-        receivable = invoice.line_ids.filtered(lambda l: l.account_type == "asset_receivable").account_id
+        receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id
         self.write_off(invoice)
-        wizard = self.as_user(self.env["nordic.writeoff.recovery.wizard"], self.clerk).with_context(
-            default_move_id=invoice.id).create({"amount": 500.0})
+        wizard = (
+            self.as_user(self.env["nordic.writeoff.recovery.wizard"], self.clerk)
+            .with_context(default_move_id=invoice.id)
+            .create({"amount": 500.0})
+        )
         self.assertEqual(wizard.open_amount, 1250.0)
         recovery = self.env["account.move"].browse(wizard.action_confirm()["res_id"])
         self.assertEqual(recovery.state, "posted")
-        self.assertEqual(self.lines(recovery), sorted([
-            ("6351", 0.0, 400.0), (self.vat_account.code, 0.0, 100.0), (receivable.code, 500.0, 0.0),
-        ]))
+        self.assertEqual(
+            self.lines(recovery),
+            sorted(
+                [
+                    ("6351", 0.0, 400.0),
+                    (self.vat_account.code, 0.0, 100.0),
+                    (receivable.code, 500.0, 0.0),
+                ]
+            ),
+        )
         self.assertEqual(invoice._nordic_recoverable_amount(), (1250.0, 750.0))
         with self.assertRaises(UserError):
             invoice._nordic_book_recovery(750.01)
         last = invoice._nordic_book_recovery(750.0)
-        self.assertEqual(self.lines(last), sorted([
-            ("6351", 0.0, 600.0), (self.vat_account.code, 0.0, 150.0), (receivable.code, 750.0, 0.0),
-        ]))
+        self.assertEqual(
+            self.lines(last),
+            sorted(
+                [
+                    ("6351", 0.0, 600.0),
+                    (self.vat_account.code, 0.0, 150.0),
+                    (receivable.code, 750.0, 0.0),
+                ]
+            ),
+        )
 
     def test_above_threshold_needs_cfo_or_ceo(self):
         """A 7 500 write-off is not the clinic manager's; the CEO approves it."""
         invoice = self.make_clinic_invoice(6000.0, taxes=self.vat_25)
-        wizard = self.as_user(self.env["nordic.writeoff.wizard"], self.cfo).with_context(
-            default_move_id=invoice.id).create({"reason": "Failed", "override_reason": "Bankrupt estate"})
+        wizard = (
+            self.as_user(self.env["nordic.writeoff.wizard"], self.cfo)
+            .with_context(default_move_id=invoice.id)
+            .create({"reason": "Failed", "override_reason": "Bankrupt estate"})
+        )
         entry = self.env["account.move"].browse(wizard.action_confirm()["res_id"])
         self.assertEqual(entry.nordic_credit_amount_company, 7500.0)
         self.assertTrue(entry.nordic_over_threshold)

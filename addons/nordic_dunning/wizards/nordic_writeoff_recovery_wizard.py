@@ -15,7 +15,9 @@ class NordicWriteoffRecoveryWizard(models.TransientModel):
     @api.depends("move_id")
     def _compute_open_amount(self):
         for wizard in self:
-            wizard.open_amount = wizard.move_id._nordic_recoverable_amount()[1] if wizard.move_id.nordic_written_off else 0.0
+            wizard.open_amount = (
+                wizard.move_id._nordic_recoverable_amount()[1] if wizard.move_id.nordic_written_off else 0.0
+            )
 
     def action_confirm(self):
         """Book the recovery entry and show it."""

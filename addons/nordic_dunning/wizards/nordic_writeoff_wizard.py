@@ -14,7 +14,8 @@ class NordicWriteoffWizard(models.TransientModel):
     date = fields.Date(required=True, default=fields.Date.context_today)
     reason = fields.Char(required=True, help="E.g. the agency's report that collection failed.")
     vat_relief = fields.Boolean(
-        "Reverse output VAT", default=lambda self: self.env.company.nordic_writeoff_vat_relief,
+        "Reverse output VAT",
+        default=lambda self: self.env.company.nordic_writeoff_vat_relief,
         help="The loss is confirmed (not merely feared or disputed): the VAT share is corrected.",
     )
     blockers = fields.Char("Not a confirmed loss", compute="_compute_blockers")
@@ -34,7 +35,9 @@ class NordicWriteoffWizard(models.TransientModel):
         if self.blockers and not self.override_reason:
             raise UserError(_("%(move)s is no confirmed loss: %(why)s.", move=self.move_id.name, why=self.blockers))
         entry = self.move_id._nordic_create_writeoff(
-            self.reason, date=self.date, override_reason=self.blockers and self.override_reason,
+            self.reason,
+            date=self.date,
+            override_reason=self.blockers and self.override_reason,
             vat_relief=self.vat_relief,
         )
         return {
