@@ -71,27 +71,39 @@ class AccountMove(models.Model):
         return True, _("All measures taken: %s.", outcome)
 
     def _nordic_collection_cases(self):
-        """The collection cases of these invoices (empty when the collection-case model is not installed)."""
-        if "nordic.collection.case" not in self.env:
-            return None
+        """{invoice id: its collection cases}; empty when the collection-case model is not installed.
+
+        Reads ``move_id`` (one invoice per case) or ``move_ids`` (several) of ``nordic.collection.case``.
+        """
+        if "nordic.collection.case" not in self.env or not self.ids:
+            return {}
         Case = self.env["nordic.collection.case"].sudo()
-        if "move_id" not in Case._fields:
-            return Case
-        return Case.search([("move_id", "in", self.ids)])
+        link = next((name for name in ("move_id", "move_ids") if name in Case._fields), None)
+        if not link:
+            return {}
+        result = {}
+        for case in Case.search([(link, "in", self.ids)]):
+            for move in case[link] & self:
+                result.setdefault(move.id, Case)
+                result[move.id] |= case
+        return result
 
     def _nordic_collection_outcomes(self):
         """{invoice id: label of the agency outcome that ends collection} for those that have one."""
-        cases = self._nordic_collection_cases()
-        if not cases:
-            return {}
-        states = dict(cases._fields["state"]._description_selection(self.env))
         outcomes = {}
-        for case in cases:
-            if case.state in ENDING_CASE_STATES:
-                outcomes[case.move_id.id] = _("agency reported %s", states.get(case.state, case.state))
-            elif "payment_order_date" in case._fields and case.payment_order_date:
-                outcomes[case.move_id.id] = _("payment order filed on %s", case.payment_order_date)
+        for move_id, cases in self._nordic_collection_cases().items():
+            states = dict(cases._fields["state"]._description_selection(self.env))
+            for case in cases:
+                if case.state in ENDING_CASE_STATES:
+                    outcomes[move_id] = _("agency reported %s", states.get(case.state, case.state))
+                elif "payment_order_date" in case._fields and case.payment_order_date:
+                    outcomes[move_id] = _("payment order filed on %s", case.payment_order_date)
         return outcomes
+
+    def _nordic_collection_case_changed(self):
+        """Hook for the collection-case model: its invoices' flag must be recomputed (state, payment order)."""
+        self.env.add_to_compute(self._fields["nordic_collection_exhausted"], self)
+        self.env.add_to_compute(self._fields["nordic_collection_exhausted_reason"], self)
 
     # ------------------------------------------------------------------
     # Evidence
@@ -139,7 +151,7 @@ class AccountMove(models.Model):
                     "document": ", ".join(documents) or event.name,
                 }
             )
-        for case in self._nordic_collection_cases() or []:
+        for case in self._nordic_collection_cases().get(self.id, []):
             measures.append(
                 {
                     "date": fields.Date.to_date(case.create_date),

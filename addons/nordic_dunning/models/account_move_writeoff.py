@@ -47,12 +47,9 @@ class AccountMove(models.Model):
 
     def _nordic_failed_collection_move_ids(self):
         """Ids of these invoices with a collection case the agency reported as failed."""
-        if "nordic.collection.case" not in self.env:
-            return set()
-        cases = (
-            self.env["nordic.collection.case"].sudo().search([("move_id", "in", self.ids), ("state", "=", "failed")])
-        )
-        return set(cases.move_id.ids)
+        return {
+            move_id for move_id, cases in self._nordic_collection_cases().items() if "failed" in cases.mapped("state")
+        }
 
     def _nordic_writeoff_blockers(self):
         """Reasons why this invoice is not a confirmed loss (empty: it is)."""

@@ -101,6 +101,8 @@ class NordicApprovalCommon(NordicDunningCommon):
         """Approve ``move`` as ``user`` through the comment wizard, as in the form."""
         action = self.as_user(move, user).validate_tier()
         wizard = (
-            self.as_user(self.env["comment.wizard"], user).with_context(**action["context"]).create({"comment": comment})
+            self.as_user(self.env["comment.wizard"], user)
+            .with_context(**action["context"])
+            .create({"comment": comment})
         )
         wizard.add_comment()

@@ -15,12 +15,19 @@ class NordicWriteoffWizard(models.TransientModel):
     reason = fields.Char(required=True, help="E.g. the agency's report that collection failed.")
     vat_relief = fields.Boolean(
         "Reverse output VAT",
-        default=lambda self: self.env.company.nordic_writeoff_vat_relief,
+        compute="_compute_vat_relief",
+        store=True,
+        readonly=False,
         help="The loss is confirmed (not merely feared or disputed): the VAT share is corrected.",
     )
     blockers = fields.Char("Not a confirmed loss", compute="_compute_blockers")
     is_cfo = fields.Boolean(compute="_compute_blockers")
     override_reason = fields.Char("CFO override reason")
+
+    @api.depends("move_id")
+    def _compute_vat_relief(self):
+        for wizard in self:
+            wizard.vat_relief = wizard.move_id.company_id.nordic_writeoff_vat_relief
 
     @api.depends("move_id")
     def _compute_blockers(self):
