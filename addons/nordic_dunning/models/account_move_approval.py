@@ -78,7 +78,6 @@ class AccountMove(models.Model):
             )
 
     @api.depends("company_id", "create_uid")
-    @api.depends_context("uid")
     def _compute_nordic_approver_ids(self):
         executives = self.env["res.users"].sudo()
         for xmlid in APPROVER_GROUPS:
@@ -121,9 +120,17 @@ class AccountMove(models.Model):
         return super().reject_tier()
 
     def _validate_tier(self, tiers=False):
-        # Posting by the creator must never approve on the way (base_tier_validation auto-approves reviewers).
-        if self.nordic_approval_kind and self.create_uid == self.env.user:
-            return None
+        """Approve only with a comment, and never by the creator.
+
+        base_tier_validation also approves on the way when a reviewer posts: for credit notes and
+        write-offs that silent approval is skipped, so every approval goes through the comment wizard.
+        """
+        if self.nordic_approval_kind:
+            if self.create_uid == self.env.user:
+                return None
+            tiers = (tiers or self.review_ids).filtered("comment")
+            if not tiers:
+                return None
         return super()._validate_tier(tiers)
 
     # ------------------------------------------------------------------

@@ -36,13 +36,16 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
 
     def _nordic_is_disputed(self):
-        """Whether the invoice is disputed, from the dispute extension when it is installed."""
+        """Whether an open dispute is registered, from ``_nordic_dispute_info() -> (disputed, text)`` of the
+        dispute extension when it is installed."""
         self.ensure_one()
         if not hasattr(self, "_nordic_dispute_info"):
             return False
         info = self._nordic_dispute_info()
+        if isinstance(info, (tuple, list)):
+            return bool(info and info[0])
         if isinstance(info, dict):
-            return bool(info.get("disputed", info.get("active", bool(info))))
+            return bool(info.get("disputed"))
         return bool(info)
 
     def _nordic_failed_collection_move_ids(self):

@@ -58,6 +58,13 @@ class TestCreditApproval(NordicApprovalCommon):
         self.approve(big, self.ceo)
         self.assertEqual(big.validation_status, "validated")
 
+    def test_posting_never_approves_silently(self):
+        """A reviewer who posts instead of approving gets the validation error: approvals need a comment."""
+        credit = self.make_credit_note(800.0)
+        with self.assertRaises(ValidationError):
+            self.as_user(credit, self.manager_a).action_post()
+        self.assertEqual(credit.state, "draft")
+
     def test_other_clinic_manager_cannot_approve(self):
         """The manager of clinic B can neither approve nor reject a credit note of clinic A."""
         credit = self.make_credit_note(300.0)
