@@ -17,11 +17,16 @@ class TestHqLedger(NordicApprovalCommon):
         return self.env["mail.mail"].search([("model", "=", "res.company"), ("subject", "like", "receivables ledger")])
 
     def test_cron_on_third_business_day(self):
-        """January 2026 in Sweden: 1st and 6th are holidays, so the 3rd business day is the 7th; one mail each."""
+        """January 2026 in Sweden: 1st and 6th are holidays, so the 3rd business day is the 7th; one mail per clinic
+        with its aged receivables and December's credits."""
         self.company.account_fiscal_country_id = self.env.ref("base.se")
         (self.clinic_a | self.clinic_b).write({"nordic_hq_ledger_last_sent": False})
         self.make_clinic_invoice(1000.0, date="2025-11-01")
         self.make_clinic_invoice(300.0, date="2025-12-20")
+        credit = self.make_credit_note(200.0, company=self.clinic_b, date="2025-12-15")
+        credit.request_validation()
+        self.approve(credit, self.manager_b)
+        credit.action_post()
         Company = self.env["res.company"]
         with freeze_time("2026-01-06"):
             self.assertFalse(Company._cron_nordic_hq_ledger() & self.clinic_a)
@@ -37,6 +42,15 @@ class TestHqLedger(NordicApprovalCommon):
         rows = list(sheet.iter_rows(min_row=4, values_only=True))
         self.assertEqual([r[5] for r in rows], [1000.0, 300.0, 1300.0], "two items and the total")
         self.assertEqual(rows[-1][6:11], (0.0, 300.0, 0.0, 1000.0, 0.0), "aged: 18 and 67 days overdue")
+        credits = (
+            self.ledger_mails()
+            .filtered(lambda m: m.res_id == self.clinic_b.id)
+            .attachment_ids.filtered(lambda a: a.name.startswith("Credits"))
+        )
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(credits.datas)))
+        rows = list(book["Credits"].iter_rows(min_row=2, values_only=True))
+        self.assertEqual(rows[0][:3], ("Clinic Kista", "Credit note", credit.name))
+        self.assertEqual((rows[0][4], rows[0][5]), ("Patient Ada", 200.0))
         with freeze_time("2026-02-04"):
             self.assertIn(self.clinic_a, Company._cron_nordic_hq_ledger(), "3rd business day of February")
 
