@@ -21,19 +21,23 @@ class NordicApprovalCommon(NordicDunningCommon):
         cls.clinic_a, cls.clinic_b = cls.company.child_ids.sorted("id")
         all_companies = cls.company | cls.clinic_a | cls.clinic_b
 
-        def user(login, groups, company):
+        def user(login, groups, company, companies=all_companies):
             return new_test_user(
                 cls.env,
                 login=login,
                 groups=f"account.group_account_invoice,{groups}" if groups else "account.group_account_invoice",
                 company_id=company.id,
-                company_ids=[Command.set(all_companies.ids)],
+                company_ids=[Command.set(companies.ids)],
                 email=f"{login}@example.com",
             )
 
-        cls.clerk = user("clerk", "", cls.clinic_a)
-        cls.manager_a = user("manager_a", "nordic_dunning.group_nordic_clinic_manager", cls.clinic_a)
-        cls.manager_b = user("manager_b", "nordic_dunning.group_nordic_clinic_manager", cls.clinic_b)
+        # Clinic staff see their own clinic; the CFO and the CEO see every company.
+        cls.clerk = user("clerk", "", cls.clinic_a, cls.clinic_a)
+        cls.manager_a = user("manager_a", "nordic_dunning.group_nordic_clinic_manager", cls.clinic_a, cls.clinic_a)
+        # Manager of clinic B who may also read clinic A: seeing a credit note is no right to approve it.
+        cls.manager_b = user(
+            "manager_b", "nordic_dunning.group_nordic_clinic_manager", cls.clinic_b, cls.clinic_a | cls.clinic_b
+        )
         cls.cfo = user("cfo", "nordic_dunning.group_nordic_cfo", cls.company)
         cls.ceo = user("ceo", "nordic_dunning.group_nordic_ceo", cls.company)
         cls.clinic_a.nordic_clinic_manager_ids = cls.manager_a
