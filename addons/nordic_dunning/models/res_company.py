@@ -93,21 +93,26 @@ class ResCompany(models.Model):
 
     @api.model
     def _cron_nordic_hq_ledger(self):
-        """Send each clinic's aged receivables to head office on its ledger business day (once a month)."""
+        """Send each clinic's aged receivables to head office on its ledger business day, once a month.
+
+        A day missed (server down) is caught up on the next run of the same month.
+        """
         today = fields.Date.context_today(self)
         due = self.search([("nordic_hq_ledger_business_day", ">", 0)]).filtered(
             lambda c: (
                 c._nordic_get_hq_email()
-                and (not c.nordic_hq_ledger_last_sent or c.nordic_hq_ledger_last_sent < today.replace(day=1))
-                and today
-                == nth_business_day_of_month(
-                    today.year, today.month, c.nordic_hq_ledger_business_day, c._nordic_country_code()
-                )
+                and not (c.nordic_hq_ledger_last_sent and c.nordic_hq_ledger_last_sent >= today.replace(day=1))
+                and today >= c._nordic_hq_ledger_day(today.year, today.month)
             )
         )
         for company in due:
             company._nordic_send_hq_ledger(today)
         return due
+
+    def _nordic_hq_ledger_day(self, year, month):
+        """The day of the month the ledger is due: its n-th business day on the company's country calendar."""
+        self.ensure_one()
+        return nth_business_day_of_month(year, month, self.nordic_hq_ledger_business_day, self._nordic_country_code())
 
     def _nordic_aged_receivable_rows(self, day):
         """Open receivable items of these clinics booked up to ``day`` (their residual today), one dict each."""

@@ -51,8 +51,12 @@ class TestHqLedger(NordicApprovalCommon):
         rows = list(book["Credits"].iter_rows(min_row=2, values_only=True))
         self.assertEqual(rows[0][:3], ("Clinic Kista", "Credit note", credit.name))
         self.assertEqual((rows[0][4], rows[0][5]), ("Patient Ada", 200.0))
+        with freeze_time("2026-02-03"):
+            self.assertFalse(Company._cron_nordic_hq_ledger() & self.clinic_a, "2nd business day of February")
         with freeze_time("2026-02-04"):
             self.assertIn(self.clinic_a, Company._cron_nordic_hq_ledger(), "3rd business day of February")
+        with freeze_time("2026-03-09"):
+            self.assertIn(self.clinic_a, Company._cron_nordic_hq_ledger(), "4 March was missed: caught up")
 
     def test_on_demand(self):
         """The wizard builds the same XLSX for the chosen clinics at any date."""
