@@ -23,7 +23,7 @@ class TestHqLedger(NordicApprovalCommon):
         (self.clinic_a | self.clinic_b).write({"nordic_hq_ledger_last_sent": False})
         self.make_clinic_invoice(1000.0, date="2025-11-01")
         self.make_clinic_invoice(300.0, date="2025-12-20")
-        credit = self.make_credit_note(200.0, company=self.clinic_b, date="2025-12-15")
+        credit = self.make_credit_note(200.0, user=self.cfo, company=self.clinic_b, date="2025-12-15")
         credit.request_validation()
         self.approve(credit, self.manager_b)
         credit.action_post()
