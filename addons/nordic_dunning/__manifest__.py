@@ -29,6 +29,8 @@
         "views/nordic_credit_report_views.xml",
         "views/res_company_views.xml",
         "wizards/nordic_writeoff_wizard_views.xml",
+        "wizards/nordic_writeoff_recovery_wizard_views.xml",
+        "wizards/nordic_hq_ledger_wizard_views.xml",
         "views/menus.xml",
     ],
     "assets": {

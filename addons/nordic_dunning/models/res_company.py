@@ -59,19 +59,22 @@ class ResCompany(models.Model):
     # ------------------------------------------------------------------
 
     def _nordic_get_hq_email(self):
-        """The head-office address of this clinic: its own, else the nearest parent's."""
+        """The head-office address of this clinic: its own, else the nearest parent's.
+
+        Read as superuser: a clinic's staff may not read the head-office company itself.
+        """
         self.ensure_one()
-        for company in reversed(self.parent_ids):
+        for company in reversed(self.sudo().parent_ids):
             if company.nordic_hq_email:
                 return company.nordic_hq_email
         return False
 
     def _nordic_get_loss_account(self):
-        """The confirmed-loss account: the configured one, else the chart's 6351, else 6350."""
+        """The confirmed-loss account: the configured one (here or on a parent), else the chart's 6351, else 6350."""
         self.ensure_one()
-        for company in reversed(self.parent_ids):
+        for company in reversed(self.sudo().parent_ids):
             if company.nordic_loss_account_id:
-                return company.nordic_loss_account_id
+                return company.nordic_loss_account_id.with_env(self.env)
         accounts = self.env["account.account"].search(
             [*self.env["account.account"]._check_company_domain(self), ("code", "in", LOSS_ACCOUNT_CODES)]
         )

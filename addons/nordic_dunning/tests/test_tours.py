@@ -27,6 +27,7 @@ class TestNordicTours(NordicApprovalCommon, HttpCase):
             }
         )
         invoice = self.make_clinic_invoice(800.0)
+        self.cfo.company_id = self.clinic_a  # the browser opens in the clinic, as after switching company
         self.start_tour(f"/odoo/account.move/{invoice.id}", "nordic_writeoff_tour", login="cfo")
         entry = invoice.nordic_writeoff_move_id
         self.assertEqual(entry.state, "draft")
