@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -78,6 +79,47 @@ class TestWriteoff(NordicApprovalCommon):
         entry = self.write_off(invoice)
         self.assertEqual(self.lines(entry), sorted([("6351", 800.0, 0.0), (receivable.code, 0.0, 800.0)]))
         self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_writeoff_foreign_currency(self):
+        """A EUR invoice is written off in EUR with the company amounts of the invoice: nothing left open."""
+        eur = self.setup_other_currency("EUR", rates=[("2026-01-01", 0.1)])
+        invoice = (
+            self.env["account.move"]
+            .with_company(self.clinic_a)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "company_id": self.clinic_a.id,
+                    "partner_id": self.customer.id,
+                    "currency_id": eur.id,
+                    "invoice_date": "2026-02-01",
+                    "invoice_date_due": "2026-02-01",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {"name": "Implant", "price_unit": 100.0, "tax_ids": [Command.set(self.vat_25.ids)]}
+                        )
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        entry = self.write_off(invoice)
+        self.assertEqual(
+            sorted((line.account_id.code, line.amount_currency, line.balance) for line in entry.line_ids),
+            sorted(
+                [
+                    ("6351", 100.0, 1000.0),
+                    (self.vat_account.code, 25.0, 250.0),
+                    (
+                        invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").account_id.code,
+                        -125.0,
+                        -1250.0,
+                    ),
+                ]
+            ),
+        )
+        self.assertEqual(invoice.payment_state, "paid")
+        self.assertEqual(entry.nordic_credit_amount_company, 1250.0)
 
     def test_recovery_after_writeoff(self):
         """500 received after writing off 1 250: C 6351 400, C VAT 100, D receivable 500; at most the rest later."""
