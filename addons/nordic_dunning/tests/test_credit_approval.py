@@ -102,6 +102,13 @@ class TestCreditApproval(NordicApprovalCommon):
         with self.assertRaises(UserError):
             self.as_user(june, self.manager_a).validate_tier()
 
+    def test_common_helper_approves(self):
+        """The shared test helper approves a credit note of the main company as a CFO so it can be posted."""
+        credit = self.make_credit_note(9999.0, user=self.cfo, company=self.company)
+        self.nordic_approve(credit)
+        credit.action_post()
+        self.assertEqual(credit.state, "posted")
+
     def test_threshold_is_a_company_setting(self):
         """Raising the clinic's threshold moves a 5 001 credit note back to its manager."""
         self.clinic_a.nordic_credit_threshold = 10000.0
