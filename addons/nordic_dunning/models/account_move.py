@@ -181,6 +181,8 @@ class AccountMove(models.Model):
         self.env["account.move"].invalidate_model(
             list(SCHEDULE_FIELDS) + ["nordic_dunning_level_id", "nordic_last_dunning_date", "nordic_dunning_state"]
         )
+        # Written by SQL: let stored computes that read them (the tandvårdsstöd flag) recompute.
+        self.env["account.move"].browse([row[0] for row in rows]).modified(list(SCHEDULE_FIELDS))
 
     # ------------------------------------------------------------------
     # Actions

@@ -7,3 +7,8 @@ from . import test_safety_guards
 from . import test_dispute
 from . import test_mass_cancel
 from . import test_dispute_tour
+from . import test_credit_approval
+from . import test_writeoff
+from . import test_collection_evidence
+from . import test_hq_ledger
+from . import test_tours

@@ -1,0 +1,178 @@
+"""Tandvårdsstöd: the "all collection measures taken" flag and the measures that prove it."""
+
+from odoo import _, api, fields, models
+
+# Agency outcomes that end collection (Försäkringskassan: "all conceivable measures" were taken).
+ENDING_CASE_STATES = ("failed", "surveillance")
+# Names the collection-case extension may give the invoice's cases; the first that exists is used.
+CASE_FIELDS = ("nordic_collection_case_ids", "nordic_case_ids", "collection_case_ids")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    nordic_collection_exhausted = fields.Boolean(
+        "All collection measures taken",
+        compute="_compute_nordic_collection_exhausted",
+        store=True,
+        index="btree_not_null",
+        help="Tandvårdsstöd may be claimed: the patient paid, or every dunning level was executed, the case was "
+        "handed over and the agency reported an outcome that ends collection.",
+    )
+    nordic_collection_exhausted_reason = fields.Char(
+        "Support claim",
+        compute="_compute_nordic_collection_exhausted",
+        store=True,
+        help="Why the support claim is ready, or what is still missing.",
+    )
+
+    def _nordic_exhausted_depends(self):
+        deps = [
+            "move_type",
+            "state",
+            "payment_state",
+            "nordic_dunning_state",
+            "nordic_dunning_policy_id.level_ids",
+            "nordic_dunning_event_ids.state",
+            "nordic_dunning_event_ids.level_id",
+        ]
+        case_field = next((name for name in CASE_FIELDS if name in self._fields), None)
+        if case_field:
+            deps.append(f"{case_field}.state")
+        return deps
+
+    @api.depends(lambda self: self._nordic_exhausted_depends())
+    def _compute_nordic_collection_exhausted(self):
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
+        (self - invoices).nordic_collection_exhausted = False
+        (self - invoices).nordic_collection_exhausted_reason = False
+        outcomes = invoices._nordic_collection_outcomes()
+        for move in invoices:
+            ready, reason = move._nordic_exhausted_state(outcomes.get(move.id))
+            move.nordic_collection_exhausted = ready
+            move.nordic_collection_exhausted_reason = reason
+
+    def _nordic_exhausted_state(self, outcome):
+        """(ready, reason) of one invoice given its collection ``outcome`` (see _nordic_collection_outcomes)."""
+        self.ensure_one()
+        if self.payment_state in ("paid", "in_payment"):
+            return True, _("Paid by the patient.")
+        policy = self.nordic_dunning_policy_id
+        if not policy:
+            return False, _("No dunning policy: no measure was taken.")
+        done_levels = self.nordic_dunning_event_ids.filtered(lambda e: e.state == "done").level_id
+        missing = policy.level_ids - done_levels
+        if missing:
+            return False, _("Not executed yet: %s.", ", ".join(missing.sorted("sequence").mapped("name")))
+        if self.nordic_dunning_state != "handed_over":
+            return False, _("Not handed over to collection.")
+        if not outcome:
+            return False, _("Handed over; the agency has not reported an outcome that ends collection.")
+        return True, _("All measures taken: %s.", outcome)
+
+    def _nordic_collection_cases(self):
+        """{invoice id: its collection cases}; empty when the collection-case model is not installed.
+
+        Reads ``move_id`` (one invoice per case) or ``move_ids`` (several) of ``nordic.collection.case``.
+        """
+        if "nordic.collection.case" not in self.env or not self.ids:
+            return {}
+        Case = self.env["nordic.collection.case"].sudo()
+        link = next((name for name in ("move_id", "move_ids") if name in Case._fields), None)
+        if not link:
+            return {}
+        result = {}
+        for case in Case.search([(link, "in", self.ids)]):
+            for move in case[link] & self:
+                result.setdefault(move.id, Case)
+                result[move.id] |= case
+        return result
+
+    def _nordic_collection_outcomes(self):
+        """{invoice id: label of the agency outcome that ends collection} for those that have one."""
+        outcomes = {}
+        for move_id, cases in self._nordic_collection_cases().items():
+            states = dict(cases._fields["state"]._description_selection(self.env))
+            for case in cases:
+                if case.state in ENDING_CASE_STATES:
+                    outcomes[move_id] = _("agency reported %s", states.get(case.state, case.state))
+                elif "payment_order_date" in case._fields and case.payment_order_date:
+                    outcomes[move_id] = _("payment order filed on %s", case.payment_order_date)
+        return outcomes
+
+    def _nordic_collection_case_changed(self):
+        """Hook for the collection-case model: its invoices' flag must be recomputed (state, payment order)."""
+        self.env.add_to_compute(self._fields["nordic_collection_exhausted"], self)
+        self.env.add_to_compute(self._fields["nordic_collection_exhausted_reason"], self)
+
+    # ------------------------------------------------------------------
+    # Evidence
+    # ------------------------------------------------------------------
+
+    def _nordic_collection_measures(self):
+        """Every measure taken on this invoice, oldest first: dicts with date, measure, channel, document."""
+        self.ensure_one()
+        measures = []
+        if self.nordic_is_sent:
+            measures.append(
+                {
+                    "date": self.nordic_sent_date or self.invoice_date,
+                    "measure": _("Invoice %(name)s sent, due %(due)s", name=self.name, due=self.invoice_date_due),
+                    "channel": _("Attested") if self.nordic_sent_attested else _("Odoo"),
+                    "document": self.name,
+                }
+            )
+        for event in self.nordic_dunning_event_ids.filtered(lambda e: e.state == "done").sorted(
+            lambda e: (e.date, e.id)
+        ):
+            channels = [
+                label
+                for flag, label in (
+                    (event.channel_email, _("E-mail")),
+                    (event.channel_letter, _("Letter")),
+                    (event.channel_call, _("Call")),
+                )
+                if flag
+            ]
+            documents = [
+                doc
+                for doc in (
+                    event.letter_attachment_id.name,
+                    event.mail_message_id.subject,
+                    event.activity_id.summary,
+                )
+                if doc
+            ]
+            measures.append(
+                {
+                    "date": event.date,
+                    "measure": event.level_id.name,
+                    "channel": ", ".join(channels) or "-",
+                    "document": ", ".join(documents) or event.name,
+                }
+            )
+        for case in self._nordic_collection_cases().get(self.id, []):
+            measures.append(
+                {
+                    "date": fields.Date.to_date(case.create_date),
+                    "measure": _("Collection case %s", case.display_name),
+                    "channel": _("Collection agency"),
+                    "document": _(
+                        "State: %s",
+                        dict(case._fields["state"]._description_selection(self.env)).get(case.state, case.state),
+                    ),
+                }
+            )
+        if self.nordic_written_off:
+            measures.append(
+                {
+                    "date": self.nordic_writeoff_date,
+                    "measure": _("Written off as a confirmed loss"),
+                    "channel": "-",
+                    "document": self.nordic_writeoff_move_id.name,
+                }
+            )
+        return sorted(measures, key=lambda m: m["date"] or fields.Date.today())
+
+    def action_nordic_print_evidence(self):
+        return self.env.ref("nordic_dunning.action_report_collection_evidence").report_action(self)
