@@ -19,10 +19,10 @@ class AccountMove(models.Model):
         help="Tandvårdsstöd may be claimed: the patient paid, or every dunning level was executed, the case was "
         "handed over and the agency reported an outcome that ends collection.",
     )
+    # Not stored: the reason changes with every dunning level, the flag only when collection ends.
     nordic_collection_exhausted_reason = fields.Char(
         "Support claim",
-        compute="_compute_nordic_collection_exhausted",
-        store=True,
+        compute="_compute_nordic_collection_exhausted_reason",
         help="Why the support claim is ready, or what is still missing.",
     )
 
@@ -45,12 +45,22 @@ class AccountMove(models.Model):
     def _compute_nordic_collection_exhausted(self):
         invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
         (self - invoices).nordic_collection_exhausted = False
+        # Only a paid or a handed-over invoice can be ready: the others need no reading of events or cases.
+        candidates = invoices.filtered(
+            lambda m: m.payment_state in ("paid", "in_payment") or m.nordic_dunning_state == "handed_over"
+        )
+        (invoices - candidates).nordic_collection_exhausted = False
+        outcomes = candidates._nordic_collection_outcomes()
+        for move in candidates:
+            move.nordic_collection_exhausted = move._nordic_exhausted_state(outcomes.get(move.id))[0]
+
+    @api.depends(lambda self: self._nordic_exhausted_depends())
+    def _compute_nordic_collection_exhausted_reason(self):
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
         (self - invoices).nordic_collection_exhausted_reason = False
         outcomes = invoices._nordic_collection_outcomes()
         for move in invoices:
-            ready, reason = move._nordic_exhausted_state(outcomes.get(move.id))
-            move.nordic_collection_exhausted = ready
-            move.nordic_collection_exhausted_reason = reason
+            move.nordic_collection_exhausted_reason = move._nordic_exhausted_state(outcomes.get(move.id))[1]
 
     def _nordic_exhausted_state(self, outcome):
         """(ready, reason) of one invoice given its collection ``outcome`` (see _nordic_collection_outcomes)."""
@@ -103,7 +113,7 @@ class AccountMove(models.Model):
     def _nordic_collection_case_changed(self):
         """Hook for the collection-case model: its invoices' flag must be recomputed (state, payment order)."""
         self.env.add_to_compute(self._fields["nordic_collection_exhausted"], self)
-        self.env.add_to_compute(self._fields["nordic_collection_exhausted_reason"], self)
+        self.invalidate_recordset(["nordic_collection_exhausted_reason"])
 
     # ------------------------------------------------------------------
     # Evidence

@@ -834,10 +834,10 @@ class NordicDunningRun(models.Model):
             "nordic_dunning_policy_id", "nordic_dunning_next_level_id", "nordic_next_dunning_date",
             "nordic_dunning_level_id", "nordic_dunning_state", "nordic_last_dunning_date",
         ])
-        # Written by SQL: let stored computes that read them (the tandvårdsstöd flag) recompute.
-        self.env["account.move"].browse([row[0] for row in rows]).modified(
-            ["nordic_dunning_state", "nordic_dunning_event_ids"]
-        )
+        # Written by SQL: stored computes that read these columns recompute. Only a hand-over can move the
+        # tandvårdsstöd flag (it needs one); the other invoices would recompute to the same value.
+        handed_over = [row[0] for row in rows if row[5] == "handed_over"]
+        self.env["account.move"].browse(handed_over).modified(["nordic_dunning_state", "nordic_dunning_event_ids"])
 
     def _handover(self, events):
         """Hand-over level reached: extended by the collection-case module."""
