@@ -93,7 +93,7 @@ class AccountMove(models.Model):
         for move in invoices:
             policy = by_journal.get((move.company_id.id, move.journal_id.id)) or by_journal.get(
                 (move.company_id.id, False)
-            )
+            ) or self.env["nordic.dunning.policy"]
             level = move.nordic_dunning_level_id
             if level and level.policy_id == policy:
                 next_level = level._get_next()

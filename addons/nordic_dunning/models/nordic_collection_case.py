@@ -205,7 +205,8 @@ class NordicCollectionCase(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("nordic.collection.case") or "/"
         cases = super().create(vals_list)
-        cases._log_states([(case.id, False, case.state, False, "odoo", _("Handed over")) for case in cases])
+        note = _("Handed over")
+        cases._log_states([(case.id, False, case.state, False, "odoo", note) for case in cases])
         return cases
 
     def write(self, vals):

@@ -467,7 +467,7 @@ class NordicCollectionCase(models.Model):
                     "journal_id": journal_c.id,
                     "company_id": company.id,
                     "date": p["occurred_at"].date(),
-                    "memo": _("%(agency)s payment %(case)s (%(change)s)", agency=agency.code, case=p["case"].name,
+                    "memo": self.env._("%(agency)s payment %(case)s (%(change)s)", agency=agency.code, case=p["case"].name,
                               change=p["change_id"]),
                 }
                 for p in items
@@ -538,8 +538,10 @@ class NordicCollectionCase(models.Model):
                 "note": text,
                 "user_id": (case.user_id or agency.user_id or self.env.ref("base.user_admin")).id,
                 "date_deadline": reply_by,
+                "automated": True,
             })
-        self.env["mail.activity"].create(activities)
+        # No assignment e-mail from the technical user: the activity itself is the notification.
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
 
     @api.model
     def _sidecar_propose_write_off(self, cases):
@@ -548,12 +550,13 @@ class NordicCollectionCase(models.Model):
             return
         activity_type = self.env.ref("nordic_dunning.mail_activity_type_collection_write_off")
         model_id = self.env["ir.model"]._get_id(self._name)
-        self.env["mail.activity"].create([
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create([
             {
                 "res_model_id": model_id,
                 "res_id": case.id,
                 "activity_type_id": activity_type.id,
-                "summary": _("Write off %s: collection failed", case.move_id.name),
+                "automated": True,
+                "summary": self.env._("Write off %s: collection failed", case.move_id.name),
                 "user_id": (case.user_id or case.agency_id.user_id or self.env.ref("base.user_admin")).id,
                 "date_deadline": fields.Date.context_today(self),
             }
