@@ -60,6 +60,14 @@ class NordicCollectionAgency(models.Model):
     case_count = fields.Integer(compute="_compute_stats")
     open_case_count = fields.Integer("Open cases", compute="_compute_stats")
     quarantined_count = fields.Integer("Quarantined changes", compute="_compute_stats")
+    avg_handling_days = fields.Float(
+        "Average handling time (days)", compute="_compute_stats", digits=(16, 1),
+        help="From submission to closure, over the closed cases.",
+    )
+    recovery_rate = fields.Float(
+        "Recovery rate (%)", compute="_compute_stats", digits=(16, 1),
+        help="Paid via the agency in percent of the principal handed over, over the closed cases.",
+    )
 
     _sql_constraints = [("code_uniq", "unique(code)", "The agency code must be unique.")]
 
@@ -74,7 +82,18 @@ class NordicCollectionAgency(models.Model):
                 [("agency_id", "in", self.ids), ("state", "=", "quarantined")], ["agency_id"], ["__count"]
             )
         )
+        closed = {
+            agency: (count, days, paid, principal)
+            for agency, count, days, paid, principal in self.env["nordic.collection.case"]._read_group(
+                [("agency_id", "in", self.ids), ("state", "in", CLOSED_STATES), ("submitted_date", "!=", False)],
+                ["agency_id"],
+                ["__count", "handling_days:avg", "amount_paid:sum", "amount_principal:sum"],
+            )
+        }
         for agency in self:
+            count, days, paid, principal = closed.get(agency, (0, 0.0, 0.0, 0.0))
+            agency.avg_handling_days = days if count else 0.0
+            agency.recovery_rate = paid / principal * 100.0 if principal else 0.0
             by_state = counts.get(agency, {})
             agency.case_count = sum(by_state.values())
             agency.open_case_count = sum(n for s, n in by_state.items() if s not in CLOSED_STATES)

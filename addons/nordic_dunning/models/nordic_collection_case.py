@@ -274,13 +274,10 @@ class NordicCollectionCase(models.Model):
             [("move_id", "in", moves.ids), ("state", "not in", ("withdrawn", "cancelled"))]
         ).move_id
         agency_by_move = self.env["nordic.collection.agency"]._agency_by_move(moves)
-        fees = {
-            move: fee
-            for move, fee in self.env["nordic.dunning.event"]._read_group(
+        fees = dict(self.env["nordic.dunning.event"]._read_group(
                 [("move_id", "in", moves.ids), ("state", "=", "done"), ("fee_charged", "=", True)],
                 ["move_id"], ["fee_amount:sum"],
-            )
-        }
+            ))
         vals_list, invalid = [], {}
         for event in events:
             move = event.move_id
@@ -398,7 +395,9 @@ class NordicCollectionCase(models.Model):
             for case in todo
         ])
         for case in todo:
-            case.message_post(body=_("Queued for the agency: %(action)s. %(reason)s", action=action, reason=reason or ""))
+            case.message_post(
+                body=_("Queued for the agency: %(action)s. %(reason)s", action=action, reason=reason or "")
+            )
         return commands
 
     def _answer_dispute(self, answer):

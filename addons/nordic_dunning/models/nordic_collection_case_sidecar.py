@@ -205,7 +205,9 @@ class NordicCollectionCase(models.Model):
                 continue
             if case.external_id == str(result["external_id"]):
                 continue  # already recorded: a repeated call changes nothing
-            ok_rows.append((case.id, str(result["external_id"]), result.get("ocr") or None, result.get("status") or None))
+            ok_rows.append(
+                (case.id, str(result["external_id"]), result.get("ocr") or None, result.get("status") or None)
+            )
             ok_cases |= case
         if ok_rows:
             execute_values(
@@ -316,7 +318,8 @@ class NordicCollectionCase(models.Model):
             if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
                 raise ValueError("amount is missing or not a number")
             amount = case.currency_id.round(float(raw))
-            if amount < 0 or (kind == "payment" and float_is_zero(amount, precision_rounding=case.currency_id.rounding)):
+            rounding = case.currency_id.rounding
+            if amount < 0 or (kind == "payment" and float_is_zero(amount, precision_rounding=rounding)):
                 raise ValueError(f"invalid amount {raw!r}")
             currency = change.get("currency")
             if currency and currency != case.currency_id.name:
@@ -379,7 +382,8 @@ class NordicCollectionCase(models.Model):
         if missing_ext:
             execute_values(
                 self.env.cr._obj,
-                "UPDATE nordic_collection_case c SET external_id = v.ext FROM (VALUES %s) AS v(id, ext) WHERE c.id = v.id",
+                "UPDATE nordic_collection_case c SET external_id = v.ext"
+                " FROM (VALUES %s) AS v(id, ext) WHERE c.id = v.id",
                 list(missing_ext.items()),
             )
             self.invalidate_model(["external_id"])
@@ -467,14 +471,16 @@ class NordicCollectionCase(models.Model):
                     "journal_id": journal_c.id,
                     "company_id": company.id,
                     "date": p["occurred_at"].date(),
-                    "memo": self.env._("%(agency)s payment %(case)s (%(change)s)", agency=agency.code, case=p["case"].name,
-                              change=p["change_id"]),
+                    "memo": self.env._(
+                        "%(agency)s payment %(case)s (%(change)s)",
+                        agency=agency.code, case=p["case"].name, change=p["change_id"],
+                    ),
                 }
                 for p in items
             ])
             created.action_post()
             plan = []
-            for p, payment in zip(items, created):
+            for p, payment in zip(items, created, strict=False):
                 invoice_lines = p["case"].move_id.line_ids.filtered(
                     lambda line: line.display_type == "payment_term" and not line.reconciled
                 )
@@ -495,7 +501,8 @@ class NordicCollectionCase(models.Model):
         )
         execute_values(
             self.env.cr._obj,
-            "UPDATE nordic_collection_case_change ch SET payment_id = v.pid FROM (VALUES %s) AS v(id, pid) WHERE ch.id = v.id",
+            "UPDATE nordic_collection_case_change ch SET payment_id = v.pid"
+            " FROM (VALUES %s) AS v(id, pid) WHERE ch.id = v.id",
             change_rows,
         )
         execute_values(

@@ -104,7 +104,8 @@ class TestCollectionCase(NordicCollectionCommon):
         self.assertTrue(case.dispute_at_agency and case.disputed)
         self.assertEqual(case.dispute_reply_by, reply_by)
         activity = case.activity_ids
-        self.assertEqual(activity.activity_type_id, self.env.ref("nordic_dunning.mail_activity_type_collection_dispute"))
+        dispute_type = self.env.ref("nordic_dunning.mail_activity_type_collection_dispute")
+        self.assertEqual(activity.activity_type_id, dispute_type)
         self.assertEqual(activity.date_deadline, reply_by)
 
         self.Case._cron_dispute_deadlines()

@@ -245,3 +245,29 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertTrue(result["ok"])
         self.assertEqual(self.agency.last_worker, "w1")
         self.assertTrue(self.agency.last_sync)
+
+    def test_statistics(self):
+        """Average handling time from submission to closure and recovery rate, per agency (seed 003's figures)."""
+        cases = self.make_case(1000.0) | self.make_case(1000.0) | self.make_case(500.0)
+        self.submit(cases)
+        start = fields.Datetime.now() - timedelta(days=60)
+        for case, days in zip(cases, (20, 32, 44), strict=True):
+            case.sudo().submitted_date = start
+            case.sudo().closed_date = start + timedelta(days=days)
+        changes = [
+            self.change(cases[0], "p", kind="payment", amount=1000.0),
+            self.change(cases[0], "s0", status="paid"),
+            self.change(cases[1], "s1", status="failed"),
+            self.change(cases[2], "s2", status="withdrawn"),
+        ]
+        self.api.sidecar_apply_changes(self.agency.id, changes, None)
+        for case, days in zip(cases, (20, 32, 44), strict=True):
+            case.sudo().closed_date = start + timedelta(days=days)
+        self.assertEqual(cases.mapped("handling_days"), [20.0, 32.0, 44.0])
+        self.assertEqual(self.agency.avg_handling_days, 32.0)
+        self.assertEqual(self.agency.recovery_rate, 40.0)
+        groups = self.Case._read_group(
+            [("id", "in", cases.ids)], ["agency_id", "state"], ["__count", "handling_days:avg"]
+        )
+        self.assertEqual(sorted((state, count) for _agency, state, count, _avg in groups),
+                         [("failed", 1), ("paid", 1), ("withdrawn", 1)])
