@@ -329,12 +329,21 @@ class NordicCollectionCase(models.Model):
     # ------------------------------------------------------------------
 
     def action_notify_agency(self):
-        """The debtor disputed the claim with us: ask the agency to pause the case."""
-        self._queue_commands("pause", reason=_("The debtor disputes the claim with the creditor."))
+        """The debtor disputed the claim with us: ask the agency to pause the case.
+
+        A case still in the outbox is simply held back: the agency never sees it until resumed.
+        """
+        outbox = self.filtered(lambda c: c.state == "to_submit" and not c.external_id)
+        outbox.write({"state": "paused"})
+        if self - outbox:
+            (self - outbox)._queue_commands("pause", reason=_("The debtor disputes the claim with the creditor."))
         return True
 
     def action_resume(self):
-        self._queue_commands("resume", reason=_("Resumed by the creditor."))
+        held = self.filtered(lambda c: c.state == "paused" and not c.external_id)
+        held.write({"state": "to_submit"})
+        if self - held:
+            (self - held)._queue_commands("resume", reason=_("Resumed by the creditor."))
         return True
 
     def action_withdraw(self):

@@ -222,8 +222,14 @@ class TestSidecarApi(NordicCollectionCommon):
         """Pending commands reach the sidecar once submitted; an acknowledgement applies them exactly once."""
         case = self.make_case()
         case.action_notify_agency()
+        self.assertEqual(case.state, "paused", "held back in the outbox")
+        self.assertEqual(self.api.sidecar_claim(self.agency.id, 10, "w1"), [])
+        case.action_resume()
+        self.assertEqual(case.state, "to_submit")
+        self.api.sidecar_claim(self.agency.id, 10, "w1")
+        case.action_notify_agency()
         self.assertEqual(self.api.sidecar_pending_commands(self.agency.id, 10), [], "not at the agency yet")
-        self.submit(case)
+        self.api.sidecar_record_submissions(self.agency.id, [{"uuid": case.uuid, "external_id": "AG-1", "ocr": "1"}])
         commands = self.api.sidecar_pending_commands(self.agency.id, 10)
         self.assertEqual([(c["action"], c["external_id"], c["case_uuid"]) for c in commands],
                          [("pause", case.external_id, case.uuid)])
@@ -271,3 +277,32 @@ class TestSidecarApi(NordicCollectionCommon):
         )
         self.assertEqual(sorted((state, count) for _agency, state, count, _avg in groups),
                          [("failed", 1), ("paid", 1), ("withdrawn", 1)])
+
+    def test_batch_query_count(self):
+        """Applying a batch costs about the same number of queries for 4 cases as for 24: no query per change."""
+        cases = self.Case
+        for _i in range(28):
+            cases |= self.make_case(100.0)
+        self.submit(cases)
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+        def apply(recs, prefix):
+            changes = []
+            for case in recs:
+                changes += [
+                    self.change(case, f"{prefix}a{case.id}", status="collection_active"),
+                    self.change(case, f"{prefix}f{case.id}", kind="fee", amount=10.0),
+                    self.change(case, f"{prefix}s{case.id}", status="surveillance"),
+                ]
+            before = self.env.cr.sql_log_count
+            self.api.sidecar_apply_changes(self.agency.id, changes, prefix)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        small = apply(cases[:4], "small")
+        self.env.invalidate_all()
+        large = apply(cases[4:], "large")
+        self.assertEqual(set(cases.mapped("state")), {"surveillance"})
+        self.assertEqual(set(cases.mapped("agency_fees")), {10.0})
+        self.assertLessEqual(large, small + 10, f"{small} queries for 4 cases, {large} for 24")
