@@ -17,6 +17,7 @@
         "data/ir_cron_data.xml",
         "data/tier_definition_data.xml",
         "data/nordic_hq_data.xml",
+        "data/nordic_collection_data.xml",
         "report/dunning_letter_report.xml",
         "report/collection_evidence_report.xml",
         "views/nordic_dunning_policy_views.xml",
@@ -31,6 +32,8 @@
         "wizards/nordic_writeoff_wizard_views.xml",
         "wizards/nordic_writeoff_recovery_wizard_views.xml",
         "wizards/nordic_hq_ledger_wizard_views.xml",
+        "views/nordic_collection_agency_views.xml",
+        "views/nordic_collection_case_views.xml",
         "views/menus.xml",
     ],
     "assets": {
