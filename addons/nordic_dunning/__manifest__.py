@@ -18,6 +18,7 @@
         "data/nordic_dunning_safety_data.xml",
         "data/tier_definition_data.xml",
         "data/nordic_hq_data.xml",
+        "data/nordic_collection_data.xml",
         "report/dunning_letter_report.xml",
         "report/collection_evidence_report.xml",
         "views/nordic_dunning_policy_views.xml",
@@ -36,6 +37,8 @@
         "wizards/nordic_writeoff_wizard_views.xml",
         "wizards/nordic_writeoff_recovery_wizard_views.xml",
         "wizards/nordic_hq_ledger_wizard_views.xml",
+        "views/nordic_collection_agency_views.xml",
+        "views/nordic_collection_case_views.xml",
         "views/menus.xml",
     ],
     "assets": {

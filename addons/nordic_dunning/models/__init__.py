@@ -15,3 +15,9 @@ from . import account_move_approval
 from . import account_move_writeoff
 from . import account_move_collection_evidence
 from . import nordic_credit_report
+from . import nordic_collection_agency
+from . import nordic_collection_case
+from . import nordic_collection_case_sidecar
+from . import nordic_collection_case_history
+from . import nordic_collection_case_change
+from . import nordic_collection_case_command

@@ -162,17 +162,28 @@ class AccountMove(models.Model):
                 }
             )
         for case in self._nordic_collection_cases().get(self.id, []):
+            states = dict(case._fields["state"]._description_selection(self.env))
+            handover = case.event_id.date if "event_id" in case._fields and case.event_id else None
             measures.append(
                 {
-                    "date": fields.Date.to_date(case.create_date),
-                    "measure": _("Collection case %s", case.display_name),
-                    "channel": _("Collection agency"),
-                    "document": _(
-                        "State: %s",
-                        dict(case._fields["state"]._description_selection(self.env)).get(case.state, case.state),
-                    ),
+                    "date": handover or fields.Date.to_date(case.create_date),
+                    "measure": _("Handed over to collection: case %s", case.display_name),
+                    "channel": case.agency_id.display_name if "agency_id" in case._fields and case.agency_id else "-",
+                    "document": _("State: %s", states.get(case.state, case.state)),
                 }
             )
+            # The agency's reports (status history): each one is a measure with its date.
+            for entry in case.history_ids if "history_ids" in case._fields else []:
+                if entry.old_state == entry.new_state or entry.new_state in ("to_submit", "submitting"):
+                    continue
+                measures.append(
+                    {
+                        "date": fields.Date.to_date(entry.date),
+                        "measure": _("Collection case: %s", states.get(entry.new_state, entry.new_state)),
+                        "channel": _("Collection agency"),
+                        "document": entry.agency_status or entry.note or case.display_name,
+                    }
+                )
         if self.nordic_written_off:
             measures.append(
                 {

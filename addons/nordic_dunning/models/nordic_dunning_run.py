@@ -840,7 +840,8 @@ class NordicDunningRun(models.Model):
         self.env["account.move"].browse(handed_over).modified(["nordic_dunning_state", "nordic_dunning_event_ids"])
 
     def _handover(self, events):
-        """Hand-over level reached: extended by the collection-case module."""
+        """Hand-over level reached: one collection case per event, waiting in the agency's outbox."""
+        self.env["nordic.collection.case"]._create_from_handover(events)
         return events
 
     def _communicate(self, events):

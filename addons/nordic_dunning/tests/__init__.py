@@ -12,3 +12,6 @@ from . import test_writeoff
 from . import test_collection_evidence
 from . import test_hq_ledger
 from . import test_tours
+from . import test_collection_case
+from . import test_sidecar_api
+from . import test_sidecar_access

@@ -37,6 +37,19 @@ class TestCollectionEvidence(NordicDunningCommon):
             (True, "All measures taken: agency reported Failed."),
         )
 
+        case = open_invoice.nordic_collection_case_ids
+        self.assertEqual(len(case), 1, "the hand-over opened a collection case")
+        self.assertIn("no collection case reported as failed", open_invoice._nordic_writeoff_blockers())
+        case.write({"state": "active"})
+        self.assertFalse(open_invoice.nordic_collection_exhausted, "collection still running")
+        case.write({"state": "surveillance"})
+        self.assertTrue(open_invoice.nordic_collection_exhausted)
+        self.assertIn("Surveillance", open_invoice.nordic_collection_exhausted_reason)
+        case.write({"state": "failed"})
+        self.assertTrue(open_invoice.nordic_collection_exhausted)
+        self.assertEqual(open_invoice._nordic_writeoff_blockers(), [], "a failed case is a confirmed loss")
+        self.assertIn("Failed", "".join(m["measure"] for m in open_invoice._nordic_collection_measures()))
+
         reminder = open_invoice.nordic_dunning_event_ids.filtered(lambda e: e.level_sequence == 1)
         reminder.write({"state": "cancelled", "cancel_reason": "Sent to a wrong address"})
         self.assertFalse(open_invoice.nordic_collection_exhausted)
@@ -44,6 +57,7 @@ class TestCollectionEvidence(NordicDunningCommon):
         self.assertFalse(
             open_invoice._nordic_exhausted_state("agency reported Failed")[0], "a cancelled level is no measure taken"
         )
+        self.assertIn(self.levels[0].name, open_invoice._nordic_exhausted_state("agency reported Failed")[1])
 
         no_policy = self.make_invoice(100.0, due=date(2026, 4, 1))
         no_policy._nordic_write_schedule([(no_policy.id, None, None, None)])
@@ -60,7 +74,7 @@ class TestCollectionEvidence(NordicDunningCommon):
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         self.dun_to_handover(invoice)
         measures = invoice._nordic_collection_measures()
-        self.assertEqual([m["date"] for m in measures[1:]], [date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 22)])
+        self.assertEqual([m["date"] for m in measures[1:4]], [date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 22)])
         report = self.env.ref("nordic_dunning.action_report_collection_evidence")
         html = report._render_qweb_html(report.report_name, invoice.ids)[0].decode()
         for level in self.levels:
