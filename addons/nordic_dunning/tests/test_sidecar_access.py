@@ -81,3 +81,19 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
         self.assertFalse(user._is_internal())
         with self.assertRaises(AccessError):
             self.env["nordic.collection.agency"].with_user(self.sidecar_user)._sidecar_provision_user(login="x")
+
+    def test_multi_company_rules(self):
+        """A dunning user of another company sees neither the cases nor the agencies of this one."""
+        case = self.make_case()
+        other = self.env["res.company"].create({"name": "Other clinic"})
+        user = self.env["res.users"].create({
+            "name": "Other clerk", "login": "other_clerk", "company_id": other.id,
+            "company_ids": [Command.set(other.ids)],
+            "groups_id": [Command.set([self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
+                                       self.env.ref("base.group_user").id])],
+        })
+        self.assertFalse(self.Case.with_user(user).search([]))
+        self.assertFalse(self.env["nordic.collection.agency"].with_user(user).search([]))
+        with self.assertRaises(AccessError):
+            case.with_user(user).read(["state"])
+        self.assertEqual(self.Case.search([("id", "=", case.id)]), case)
