@@ -300,8 +300,11 @@ class AccountMove(models.Model):
     nordic_collection_case_count = fields.Integer(compute="_compute_nordic_collection_case_count")
 
     def _compute_nordic_collection_case_count(self):
+        # A count only, shown on invoices to users who may not read cases (e.g. salespeople).
         counts = dict(
-            self.env["nordic.collection.case"]._read_group([("move_id", "in", self.ids)], ["move_id"], ["__count"])
+            self.env["nordic.collection.case"]
+            .sudo()
+            ._read_group([("move_id", "in", self.ids)], ["move_id"], ["__count"])
         )
         for move in self:
             move.nordic_collection_case_count = counts.get(move, 0)

@@ -1,5 +1,5 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 CLOSED_STATES = ("paid", "partly_paid", "failed", "withdrawn", "cancelled")
 
@@ -164,3 +164,31 @@ class NordicCollectionAgency(models.Model):
             error = agency._environment_error()
             if error:
                 raise UserError(error)
+
+    @api.model
+    def _sidecar_provision_user(self, login="nordic_sidecar", name="Collection sidecar", key_name="nordic-sidecar"):
+        """(user, API key): the sidecar's technical user, created if missing, with a new RPC API key.
+
+        For administrators' scripts (odoo shell, the demo): the user belongs to the sidecar group only,
+        so the key opens nothing but the sidecar methods.
+        """
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(_("Only an administrator can provision the sidecar user."))
+        group = self.env.ref("nordic_dunning.group_nordic_dunning_sidecar")
+        users = self.env["res.users"].sudo().with_context(no_reset_password=True, active_test=False)
+        user = users.search([("login", "=", login)], limit=1)
+        if not user:
+            # One company is enough: the sidecar methods work as superuser across companies.
+            company = self.env["res.company"].sudo().search([], limit=1)
+            user = users.create({
+                "name": name,
+                "login": login,
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [Command.set(group.ids)],
+            })
+        # Several companies imply the (access-free) multi-company group; anything else is too much.
+        if user.groups_id - group - self.env.ref("base.group_multi_company"):
+            raise UserError(_("User %s exists with other groups: the sidecar user must have only its own.", login))
+        key = self.env["res.users.apikeys"].with_user(user).sudo()._generate("rpc", key_name, None)
+        return user, key

@@ -316,7 +316,10 @@ class NordicCollectionCase(models.Model):
                 "disputed": bool(disputed),
                 "dispute_text": dispute_text or False,
             })
-        cases = self.create(vals_list)
+        # Thousands of cases at once: no creation log, no follower, no assignment e-mail per case.
+        cases = self.with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True
+        ).create(vals_list)
         for case in cases:
             if case.move_id.id in invalid:
                 case.message_post(body=_("Debtor id number left out: %s", invalid[case.move_id.id]))

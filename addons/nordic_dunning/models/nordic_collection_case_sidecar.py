@@ -408,8 +408,7 @@ class NordicCollectionCase(models.Model):
                 """,
                 [(cid, fees, interest) for cid, (fees, interest) in increments.items()],
             )
-            self.invalidate_model(["agency_fees", "agency_interest"])
-            self.env.add_to_compute(self._fields["amount_remaining"], self.browse(list(increments)))
+            self._sidecar_refresh_amounts(list(increments))
 
         disputes = [p for p in valid if p["type"] == "dispute" or (p["type"] == "status" and p["status"] == "disputed")]
         self._sidecar_apply_disputes(agency, disputes)
@@ -511,10 +510,34 @@ class NordicCollectionCase(models.Model):
             "FROM (VALUES %s) AS v(id, paid) WHERE c.id = v.id",
             list(paid.items()),
         )
-        self.invalidate_model(["amount_paid", "payment_ids"])
+        self.invalidate_model(["payment_ids"])
         self.env["nordic.collection.case.change"].invalidate_model(["payment_id"])
-        self.env.add_to_compute(self._fields["amount_remaining"], self.browse(list(paid)))
-        self.env.add_to_compute(self._fields["recovery_rate"], self.browse(list(paid)))
+        self._sidecar_refresh_amounts(list(paid))
+
+    @api.model
+    def _sidecar_refresh_amounts(self, case_ids):
+        """_compute_amount_remaining in one statement, for batches of thousands of agency changes.
+
+        The ORM recompute costs about half a millisecond per case in cache conversions; this is
+        the same formula (rounded to the currency) for the amounts just changed by SQL.
+        """
+        self.env.cr.execute(
+            """
+            UPDATE nordic_collection_case c
+               SET amount_remaining = ROUND(GREATEST(
+                       COALESCE(c.amount_principal, 0) + COALESCE(c.amount_fees, 0) + COALESCE(c.amount_interest, 0)
+                       + COALESCE(c.agency_fees, 0) + COALESCE(c.agency_interest, 0) - COALESCE(c.amount_paid, 0),
+                       0) / cur.rounding) * cur.rounding,
+                   recovery_rate = CASE WHEN COALESCE(c.amount_principal, 0) = 0 THEN 0
+                       ELSE LEAST(COALESCE(c.amount_paid, 0) / c.amount_principal, 1) * 100 END
+              FROM res_currency cur
+             WHERE cur.id = c.currency_id AND c.id = ANY(%s)
+            """,
+            [case_ids],
+        )
+        self.invalidate_model(
+            ["amount_paid", "agency_fees", "agency_interest", "amount_remaining", "recovery_rate"]
+        )
 
     @api.model
     def _sidecar_apply_disputes(self, agency, disputes):

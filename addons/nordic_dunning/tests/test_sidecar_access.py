@@ -53,7 +53,8 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
     def test_rpc_with_api_key(self):
         """Over XML-RPC with an API key the sidecar user calls the contract and is refused anything else."""
         case = self.make_case()
-        key = self.env["res.users.apikeys"].with_user(self.sidecar_user).sudo()._generate("rpc", "sidecar", None)
+        user, key = self.env["nordic.collection.agency"]._sidecar_provision_user(login="nordic_sidecar")
+        self.assertEqual(user, self.sidecar_user)
         db = self.env.cr.dbname
         uid = self.xmlrpc_common.authenticate(db, "nordic_sidecar", key, {})
         self.assertEqual(uid, self.sidecar_user.id)
@@ -70,3 +71,29 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
                 rpc(db, uid, key, model, method, args)
             self.assertIn("You are not allowed to", str(caught.exception))
         self.assertEqual(case.state, "submitting")
+
+    def test_provision_user(self):
+        """The provisioning helper creates a user with the sidecar group only; non-administrators cannot use it."""
+        user, key = self.env["nordic.collection.agency"].sudo()._sidecar_provision_user(login="sidecar2")
+        self.assertEqual(user.groups_id, self.env.ref("nordic_dunning.group_nordic_dunning_sidecar"))
+        self.assertTrue(key)
+        self.assertEqual(self.env["nordic.collection.agency"].sudo()._sidecar_provision_user(login="sidecar2")[0], user)
+        self.assertFalse(user._is_internal())
+        with self.assertRaises(AccessError):
+            self.env["nordic.collection.agency"].with_user(self.sidecar_user)._sidecar_provision_user(login="x")
+
+    def test_multi_company_rules(self):
+        """A dunning user of another company sees neither the cases nor the agencies of this one."""
+        case = self.make_case()
+        other = self.env["res.company"].create({"name": "Other clinic"})
+        user = self.env["res.users"].create({
+            "name": "Other clerk", "login": "other_clerk", "company_id": other.id,
+            "company_ids": [Command.set(other.ids)],
+            "groups_id": [Command.set([self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
+                                       self.env.ref("base.group_user").id])],
+        })
+        self.assertFalse(self.Case.with_user(user).search([]))
+        self.assertFalse(self.env["nordic.collection.agency"].with_user(user).search([]))
+        with self.assertRaises(AccessError):
+            case.with_user(user).read(["state"])
+        self.assertEqual(self.Case.search([("id", "=", case.id)]), case)
