@@ -1,7 +1,7 @@
-from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from ..tools.sql import execute_values
 
 SCHEDULE_FIELDS = (
     "nordic_dunning_policy_id",
@@ -164,7 +164,7 @@ class AccountMove(models.Model):
         self.env.flush_all()
         for start in range(0, len(rows), 5000):
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 f"""
                 UPDATE account_move m
                    SET nordic_dunning_policy_id = v.policy_id::int,

@@ -1,7 +1,6 @@
 import uuid
 from datetime import timedelta
 
-from psycopg2.extras import execute_values
 from stdnum.no import fodselsnummer as no_fodselsnummer
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
@@ -11,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .nordic_collection_agency import CLOSED_STATES
+from ..tools.sql import execute_values
 
 STATES = [
     ("to_submit", "To submit"),
@@ -239,7 +239,7 @@ class NordicCollectionCase(models.Model):
         now = fields.Datetime.now()
         uid = self.env.uid
         execute_values(
-            self.env.cr._obj,
+            self.env.cr,
             """
             INSERT INTO nordic_collection_case_history
                 (case_id, company_id, date, old_state, new_state, agency_status, source, note, user_id,

@@ -7,13 +7,13 @@ import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_is_zero
 
 from .nordic_collection_agency import CLOSED_STATES
+from ..tools.sql import execute_values
 
 LEASE = timedelta(minutes=10)
 CHANGE_TYPES = ("status", "payment", "fee", "interest", "dispute")
@@ -211,7 +211,7 @@ class NordicCollectionCase(models.Model):
             ok_cases |= case
         if ok_rows:
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 """
                 UPDATE nordic_collection_case c SET external_id = v.ext, ocr = v.ocr, agency_status = v.status
                   FROM (VALUES %s) AS v(id, ext, ocr, status) WHERE c.id = v.id
@@ -351,7 +351,7 @@ class NordicCollectionCase(models.Model):
             return {}
         self.env.flush_all()
         result = execute_values(
-            self.env.cr._obj,
+            self.env.cr,
             """
             INSERT INTO nordic_collection_case_change
                 (agency_id, change_id, case_id, type, status, amount, currency, occurred_at, state, error, payload,
@@ -381,7 +381,7 @@ class NordicCollectionCase(models.Model):
         missing_ext = {p["case"].id: p["external_id"] for p in valid if p["external_id"] and not p["case"].external_id}
         if missing_ext:
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 "UPDATE nordic_collection_case c SET external_id = v.ext"
                 " FROM (VALUES %s) AS v(id, ext) WHERE c.id = v.id",
                 list(missing_ext.items()),
@@ -399,7 +399,7 @@ class NordicCollectionCase(models.Model):
                 increments[p["case"].id][1] += p["amount"]
         if increments:
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 """
                 UPDATE nordic_collection_case c
                    SET agency_fees = COALESCE(c.agency_fees, 0) + v.fees::numeric,
@@ -494,18 +494,18 @@ class NordicCollectionCase(models.Model):
             if plan:
                 self.env["account.move.line"]._reconcile_plan(plan)
         execute_values(
-            self.env.cr._obj,
+            self.env.cr,
             "INSERT INTO nordic_collection_case_payment_rel (case_id, payment_id) VALUES %s ON CONFLICT DO NOTHING",
             links,
         )
         execute_values(
-            self.env.cr._obj,
+            self.env.cr,
             "UPDATE nordic_collection_case_change ch SET payment_id = v.pid"
             " FROM (VALUES %s) AS v(id, pid) WHERE ch.id = v.id",
             change_rows,
         )
         execute_values(
-            self.env.cr._obj,
+            self.env.cr,
             "UPDATE nordic_collection_case c SET amount_paid = COALESCE(c.amount_paid, 0) + v.paid::numeric "
             "FROM (VALUES %s) AS v(id, paid) WHERE c.id = v.id",
             list(paid.items()),

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytz
 from psycopg2 import errors as pg_errors
-from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -15,6 +14,7 @@ from odoo.tools import float_compare, float_round, str2bool
 
 from ..tools.calendar import add_delay, next_weekday
 from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
+from ..tools.sql import execute_values
 
 _logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ class NordicDunningRun(models.Model):
         # Direct SQL for volume (see account.move._nordic_write_schedule): a run may hold 100k lines.
         for start in range(0, len(rows), BATCH):
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 """
                 INSERT INTO nordic_dunning_run_line
                     (run_id, company_id, move_id, partner_id, currency_id, level_id, amount_residual,
@@ -313,7 +313,7 @@ class NordicDunningRun(models.Model):
             )
         if unsent:
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 "INSERT INTO nordic_dunning_run_unsent_rel (run_id, move_id) VALUES %s ON CONFLICT DO NOTHING",
                 [(self.id, move_id) for move_id in unsent],
                 page_size=BATCH,
@@ -724,7 +724,7 @@ class NordicDunningRun(models.Model):
         event_ids = []
         for start in range(0, len(values), BATCH):
             result = execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 f"""
                 WITH ins AS (
                     INSERT INTO nordic_dunning_event
@@ -815,7 +815,7 @@ class NordicDunningRun(models.Model):
         rows = values
         for start in range(0, len(rows), BATCH):
             execute_values(
-                self.env.cr._obj,
+                self.env.cr,
                 """
                 UPDATE account_move m
                    SET nordic_dunning_policy_id = v.policy_id::int,

@@ -1,9 +1,9 @@
 from collections import defaultdict
 
-from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from ..tools.sql import execute_values
 
 
 class NordicDunningCancel(models.TransientModel):
@@ -223,7 +223,7 @@ class NordicDunningCancel(models.TransientModel):
             state = "none" if not level_id else ("handed_over" if kind == "handover" else "in_dunning")
             rows.append((move.id, level_id, day, state))
         execute_values(
-            self.env.cr._obj,
+            self.env.cr,
             """
             UPDATE account_move m
                SET nordic_dunning_level_id = v.level_id::int,
