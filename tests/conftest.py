@@ -57,7 +57,7 @@ class Sandbox:
 def start_thread_sandbox(db_path, environment="test", **options):
     agency = SandboxAgency(str(db_path), API_KEY, environment=environment, start_date=START, **options)
     server = SandboxServer(("127.0.0.1", 0), agency)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     return server, Sandbox(server.url, agency)
 
@@ -157,7 +157,7 @@ def faulty_server():
     server.script = []
     server.requests = []
     server.url = "http://127.0.0.1:%d" % server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -299,7 +299,7 @@ class JsonRpcServer(ThreadingHTTPServer):
         self.db, self.login, self.api_key = db, login, api_key
         self.requests = 0
         self.port = self.server_address[1]
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def stop(self):
