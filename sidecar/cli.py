@@ -134,12 +134,13 @@ def main(argv=None):
         return EXIT_CONFIG
     setup_logging(settings.log_format, settings.log_level)
     odoo = OdooClient(settings)
-    dry_run = args.command == "check" or getattr(args, "dry_run", False)
+    dry_run = getattr(args, "dry_run", False)
     try:
         if args.command == "run":
             return _run_forever(odoo, settings, dry_run, checkpoint)
         odoo.connect()
-        report = Syncer(odoo, settings, dry_run=dry_run, checkpoint=checkpoint).run_once()
+        syncer = Syncer(odoo, settings, dry_run=dry_run, checkpoint=checkpoint, check_only=args.command == "check")
+        report = syncer.run_once()
     except OdooAuthError as err:
         _logger.error("configuration error: %s", err, extra={"event": "config_error"})
         return EXIT_CONFIG

@@ -162,11 +162,14 @@ class RunReport:
 class Syncer:
     """Runs the steps of the module docstring for every agency Odoo lists."""
 
-    def __init__(self, odoo, settings, agency_factory=None, dry_run=False, checkpoint=None, stop=None):
+    def __init__(
+        self, odoo, settings, agency_factory=None, dry_run=False, checkpoint=None, stop=None, check_only=False
+    ):
         self.odoo = odoo
+        self.check_only = check_only  # environments only: no step runs
         self.settings = settings
         self.agency_factory = agency_factory or self._make_agency
-        self.dry_run = dry_run
+        self.dry_run = dry_run or check_only
         self.checkpoint = checkpoint or (lambda name: None)
         self.stop = stop  # a threading.Event: checked between batches for a graceful stop
 
@@ -218,6 +221,15 @@ class Syncer:
         try:
             info = client.info()
             check_environment(database, agency, info["environment"])
+            if self.check_only:
+                _logger.info(
+                    "agency %s: %s environment, %s, accepted",
+                    report.code,
+                    info["environment"],
+                    info.get("name"),
+                    extra={"event": "check_ok", **log},
+                )
+                return report
             self._submit(client, agency, report, log)
             self._commands(client, agency, report, log)
             self._changes(client, agency, report, log)
