@@ -1,5 +1,6 @@
 """The sandbox agency over real HTTP: auth, validation, idempotency, lifecycle, commands, faults, persistence."""
 
+import threading
 import uuid
 from decimal import Decimal
 
@@ -262,3 +263,21 @@ def test_fail_rate(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_concurrent_registrations_make_one_case(sandbox):
+    """Ten clients registering the same key at once get one and the same case."""
+    reference = ref()
+    answers = []
+
+    def register():
+        answers.append(sandbox.register(case_payload(reference)))
+
+    threads = [threading.Thread(target=register) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(answer.status_code for answer in answers) == [200] * 9 + [201]
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    assert sandbox.stats()["cases"] == 1
