@@ -44,11 +44,12 @@ P           outcome
             ``withdraw`` — or no answer by ``reply_by`` — withdraws the case (status ``withdrawn``)
 ==========  =======================================================================================
 
-A ``payment`` change's ``amount`` is the principal paid out to the creditor; the fees and interest the agency
-collected for itself are only reported in its ``data``. ``pause`` freezes the schedule (resuming shifts it by
-the days paused); ``withdraw`` closes the case; a ``creditor-payments`` call lowers the remaining principal
-and closes the case as ``paid`` (a status change with ``data.reason = "creditor_payment"``, no payment
-change: the creditor already has the money) when nothing remains. Commands on a closed case get 409.
+A case registered with ``disputed: true`` is paused at once (status ``paused``, ``data.reason``) until the
+creditor resumes it. A ``payment`` change's ``amount`` is the principal paid out to the creditor; the fees and
+interest the agency collected for itself are only reported in its ``data``. ``pause`` freezes the schedule
+(resuming shifts it by the days paused); ``withdraw`` closes the case; a ``creditor-payments`` call lowers the
+remaining principal and closes the case as ``paid`` (a status change with ``data.reason = "creditor_payment"``,
+no payment change: the creditor already has the money) when nothing remains. Commands on a closed case get 409.
 
 Fault injection (tests)
 -----------------------
@@ -443,9 +444,13 @@ class SandboxAgency:
                     f"INSERT INTO cases ({', '.join(case)}) VALUES ({', '.join('?' * len(case))})", tuple(case.values())
                 )
                 case["agency_interest"] = case["principal_paid"] = "0.00"
+                case["paused_on"] = None
                 self._emit(case, "status", today, status="registered")
                 self._emit(case, "fee", today, amount=fee, data={"kind": "collection_fee"})
                 self._emit(case, "status", today, status="collection_active", data={"deadline": case["next_day"]})
+                if body.get("disputed"):
+                    # A claim disputed before hand-over is not pursued until the creditor resumes it.
+                    self._cmd_pause(case, {"reason": "disputed at hand-over"}, today)
                 row = self.db.execute("SELECT * FROM cases WHERE id = ?", (case["id"],)).fetchone()
                 return 201, self._case_summary(row)
 

@@ -281,3 +281,14 @@ def test_concurrent_registrations_make_one_case(sandbox):
     assert sorted(answer.status_code for answer in answers) == [200] * 9 + [201]
     assert len({answer.json()["id"] for answer in answers}) == 1
     assert sandbox.stats()["cases"] == 1
+
+
+def test_disputed_at_registration_starts_paused(sandbox):
+    """A claim already disputed at hand-over is paused until resumed, and its schedule waits."""
+    case = sandbox.register(case_payload(ref(), disputed=True, dispute_text="never delivered")).json()
+    assert case["status"] == "paused"
+    sandbox.advance(20)
+    assert _statuses(sandbox.all_changes(), case["id"]) == ["registered", "collection_active", "paused"]
+    sandbox.call("POST", f"/v1/cases/{case['id']}/resume", {"reason": "dispute settled"})
+    sandbox.advance(14)
+    assert _statuses(sandbox.all_changes(), case["id"])[-2:] == ["collection_active", "paid"]
