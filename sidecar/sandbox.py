@@ -711,10 +711,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status, payload, raw=None):
         body = raw if raw is not None else json.dumps(payload).encode()
-        if status >= 400:
-            self.close_connection = True  # an unread request body must not be taken for the next request
         try:
             self.send_response(status)
+            if status >= 400:
+                # An unread request body must not be taken for the next request: close, and say so, so that the
+                # client does not send its next request on a connection about to close.
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.send_header("Content-Type", "application/json" if raw is None else "text/html")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
