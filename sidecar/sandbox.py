@@ -18,7 +18,8 @@ Clock and lifecycle (deterministic)
 -----------------------------------
 The sandbox has its own calendar: ``today = start date + offset days``. The start date is fixed when the
 database file is created (``--start-date``, default the real UTC date); the offset only moves with
-``POST /_sandbox/clock {"advance_days": n}`` (or ``{"date": "YYYY-MM-DD"}``, never backwards). Every change
+``POST /_sandbox/clock {"advance_days": n}`` (or ``{"date": "YYYY-MM-DD"}``, never backwards) or, for demos,
+with ``--day-every SECONDS`` (one day every that many real seconds). Every change
 occurs at ``<sandbox day>T12:00:00+00:00``.
 
 Registration on day D emits: status ``registered``; a ``fee`` change (the collection fee, ``--collection-fee``,
@@ -831,6 +832,12 @@ def _parse_args(argv):
     parser.add_argument("--fail-rate", type=float, default=0.0, help="fraction of /v1 requests answered 500")
     parser.add_argument("--seed", type=int, help="seed of --fail-rate's random choice")
     parser.add_argument("--fault-sleep", type=float, default=3.0, help="seconds a 'timeout' fault sleeps")
+    parser.add_argument(
+        "--day-every",
+        type=float,
+        default=0,
+        help="demos: advance the clock one day every this many real seconds (0: never)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
     if not args.api_key:
@@ -838,6 +845,13 @@ def _parse_args(argv):
     if not 0 <= args.fail_rate <= 1:
         parser.error("--fail-rate must be between 0 and 1")
     return args
+
+
+def _tick(agency, seconds):
+    """Demo clock: one sandbox day every ``seconds`` real seconds."""
+    while True:
+        time.sleep(seconds)
+        agency.set_clock({"advance_days": 1})
 
 
 def main(argv=None):
@@ -860,6 +874,8 @@ def main(argv=None):
         f"key={hashlib.sha256(args.api_key.encode()).hexdigest()[:8]}",
         flush=True,
     )
+    if args.day_every > 0:
+        threading.Thread(target=_tick, args=(agency, args.day_every), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,6 +1,7 @@
 """The sandbox agency over real HTTP: auth, validation, idempotency, lifecycle, commands, faults, persistence."""
 
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -292,3 +293,14 @@ def test_disputed_at_registration_starts_paused(sandbox):
     sandbox.call("POST", f"/v1/cases/{case['id']}/resume", {"reason": "dispute settled"})
     sandbox.advance(14)
     assert _statuses(sandbox.all_changes(), case["id"])[-2:] == ["collection_active", "paid"]
+
+
+def test_demo_clock(tmp_path):
+    """--day-every moves the clock by itself (for demos)."""
+    process, box = start_process_sandbox(tmp_path / "demo.sqlite", "--day-every", "0.2")
+    try:
+        time.sleep(1.0)
+        assert box.call("GET", "/v1/info").json()["today"] > "2026-01-06"
+    finally:
+        process.terminate()
+        process.wait(10)
