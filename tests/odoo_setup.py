@@ -158,6 +158,7 @@ def bench_cases(env, company, agency_record, count, principal=1006.0):
         }
     )
     invoice.action_post()
+    invoice.is_move_sent = True  # no collection case without proof of sending (seed 000)
     by_model = {
         "account.move": invoice,
         "res.partner": debtor,
