@@ -39,6 +39,7 @@ STATUS_TO_STATE = {"surveillance": "surveillance"}
 SETUP_FILE = ROOT / "tests" / "odoo_setup.py"
 
 SETUP = """
+neutralize(env)
 company, policy = swedish_company(env, "Bench Tandvård AB")
 agency_record = agency(env, company, %(base_url)r, %(api_key)r, code="BENCH")
 bench_cases(env, company, agency_record, %(cases)d)

@@ -23,6 +23,7 @@ def swedish_company(env, name=COMPANY_NAME):
             .create({"name": name, "country_id": env.ref("base.se").id, "currency_id": env.ref("base.SEK").id})
         )
         env.user.company_ids |= company
+        env.ref("base.user_admin").company_ids |= company
         env["account.chart.template"].try_loading("se", company=company, install_demo=False)
     policy = env["nordic.dunning.policy"].search([("company_id", "=", company.id)], limit=1)
     if not policy:
@@ -192,6 +193,11 @@ def bench_cases(env, company, agency_record, count, principal=1006.0):
             elif field.type in ("date", "datetime"):
                 values[name] = date.today()
     return model.create([dict(values) for _ in range(count)])
+
+
+def neutralize(env):
+    """Mark the database as a neutralized copy, as ``odoo-bin neutralize`` does: test agencies are then allowed."""
+    env["ir.config_parameter"].sudo().set_param("database.is_neutralized", True)
 
 
 def result(value):
