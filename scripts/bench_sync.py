@@ -127,10 +127,9 @@ def main():
             sandbox, sandbox_url = start_sandbox(tmp, api_key)
             log(f"setup: {args.cases} cases in {db}, sandbox at {sandbox_url}")
             started = time.monotonic()
-            out = odoo_shell(
-                db, SETUP % {"cases": args.cases, "base_url": sandbox_url, "api_key": api_key}, timeout=3600
-            )
-            setup = json.loads(next(line for line in out.splitlines() if line.startswith("SETUP "))[6:])
+            code = SETUP_FILE.read_text() + SETUP % {"cases": args.cases, "base_url": sandbox_url, "api_key": api_key}
+            out = odoo_shell(db, code, timeout=3600)
+            setup = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
             server = OdooServer(db)
             settings = settings_for(server, setup["login"], setup["api_key"], args.page)
             report = Syncer(OdooClient(settings).connect(), settings).run_once()
