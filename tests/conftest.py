@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from sidecar.sandbox import SandboxAgency, SandboxServer
+from tests.odoo_process import OdooServer, drop_database, prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sandbox-test-key"
@@ -193,3 +194,20 @@ def case_payload(reference, principal=1000.0, currency="SEK", **extra):
         "dispute_text": "",
         **extra,
     }
+
+
+@pytest.fixture(scope="session")
+def odoo_db():
+    """A database with nordic_dunning installed: NORDIC_TEST_DB (scripts/test) or a fresh copy, dropped after."""
+    db, created = prepare_database()
+    yield db
+    if created:
+        drop_database(db)
+
+
+@pytest.fixture(scope="session")
+def odoo(odoo_db):
+    """odoo-bin serving odoo_db on a free loopback port."""
+    server = OdooServer(odoo_db)
+    yield server
+    server.stop()

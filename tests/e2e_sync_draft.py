@@ -22,11 +22,8 @@ import pytest
 from sidecar.sync import CHECKPOINTS
 from tests.conftest import start_process_sandbox
 from tests.odoo_process import (
-    OdooServer,
-    drop_database,
     harness,
     odoo_shell,
-    prepare_database,
     run_sidecar,
     sidecar_env,
 )
@@ -36,21 +33,6 @@ SETUP_FILE = Path(__file__).parent / "odoo_setup.py"
 # 0–3 paid, 4–5 partly paid, 6–7 surveillance, 8 failed, 9 debtor dispute (sidecar/sandbox.py)
 AMOUNTS = [1000.0, 1004.0, 1006.0, 1008.0, 1009.0]
 FINAL_STATES = {1000.0: "paid", 1004.0: "partly_paid", 1006.0: "surveillance", 1008.0: "failed", 1009.0: "paused"}
-
-
-@pytest.fixture(scope="module")
-def odoo_db():
-    db, created = prepare_database()
-    yield db
-    if created:
-        drop_database(db)
-
-
-@pytest.fixture(scope="module")
-def odoo(odoo_db):
-    server = OdooServer(odoo_db)
-    yield server
-    server.stop()
 
 
 class Scenario:
