@@ -15,6 +15,7 @@
         "data/nordic_dunning_rate_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/nordic_collection_data.xml",
         "report/dunning_letter_report.xml",
         "views/nordic_dunning_policy_views.xml",
         "views/nordic_dunning_rate_views.xml",
@@ -22,6 +23,8 @@
         "views/nordic_dunning_event_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
+        "views/nordic_collection_agency_views.xml",
+        "views/nordic_collection_case_views.xml",
         "views/menus.xml",
     ],
     "assets": {

@@ -6,3 +6,9 @@ from . import account_move
 from . import nordic_dunning_event
 from . import nordic_dunning_run
 from . import nordic_dunning_run_line
+from . import nordic_collection_agency
+from . import nordic_collection_case
+from . import nordic_collection_case_sidecar
+from . import nordic_collection_case_history
+from . import nordic_collection_case_change
+from . import nordic_collection_case_command

@@ -93,7 +93,7 @@ class AccountMove(models.Model):
         for move in invoices:
             policy = by_journal.get((move.company_id.id, move.journal_id.id)) or by_journal.get(
                 (move.company_id.id, False)
-            )
+            ) or self.env["nordic.dunning.policy"]
             level = move.nordic_dunning_level_id
             if level and level.policy_id == policy:
                 next_level = level._get_next()
@@ -170,3 +170,39 @@ class AccountMove(models.Model):
         if vals.get("nordic_sent_attested") and "nordic_sent_attested_by_id" not in vals:
             vals = dict(vals, nordic_sent_attested_by_id=self.env.uid)
         return super().write(vals)
+
+    # ------------------------------------------------------------------
+    # Collection cases
+    # ------------------------------------------------------------------
+
+    nordic_collection_case_ids = fields.One2many("nordic.collection.case", "move_id", string="Collection cases")
+    nordic_collection_case_count = fields.Integer(compute="_compute_nordic_collection_case_count")
+
+    def _compute_nordic_collection_case_count(self):
+        counts = dict(
+            self.env["nordic.collection.case"]._read_group([("move_id", "in", self.ids)], ["move_id"], ["__count"])
+        )
+        for move in self:
+            move.nordic_collection_case_count = counts.get(move, 0)
+
+    def action_nordic_view_collection_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("nordic_dunning.action_nordic_collection_case")
+        action["domain"] = [("move_id", "=", self.id)]
+        action["context"] = {}
+        if self.nordic_collection_case_count == 1:
+            action.update(view_mode="form", res_id=self.nordic_collection_case_ids.id, views=[(False, "form")])
+        return action
+
+    def action_nordic_notify_agency(self):
+        """The customer disputes a handed-over invoice: ask the agency to pause its case."""
+        cases = self.nordic_collection_case_ids.filtered(lambda c: c.state not in ("withdrawn", "cancelled", "paid"))
+        if not cases:
+            raise UserError(_("No open collection case for these invoices."))
+        cases.action_notify_agency()
+        return True
+
+    def _nordic_dispute_info(self):
+        """(disputed, text) of this invoice for its collection case; the disputes feature overrides it."""
+        self.ensure_one()
+        return False, ""

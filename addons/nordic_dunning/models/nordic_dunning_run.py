@@ -663,7 +663,8 @@ class NordicDunningRun(models.Model):
         ])
 
     def _handover(self, events):
-        """Hand-over level reached: extended by the collection-case module."""
+        """Hand-over level reached: one collection case per event, waiting in the agency's outbox."""
+        self.env["nordic.collection.case"]._create_from_handover(events)
         return events
 
     def _communicate(self, events):

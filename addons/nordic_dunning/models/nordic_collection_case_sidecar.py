@@ -1,0 +1,654 @@
+"""The batch-only RPC API the sidecar calls (see docs of the agency protocol and rpc contract).
+
+Every method checks that the caller belongs to the sidecar group, then works as superuser:
+the sidecar's technical user has no access right of its own, so it can do nothing but call these.
+"""
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from psycopg2.extras import execute_values
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_is_zero
+
+from .nordic_collection_agency import CLOSED_STATES
+
+LEASE = timedelta(minutes=10)
+CHANGE_TYPES = ("status", "payment", "fee", "interest", "dispute")
+# Agency status -> case state.
+AGENCY_STATUSES = {
+    "registered": "submitted",
+    "collection_active": "active",
+    "paused": "paused",
+    "disputed": "paused",
+    "paid": "paid",
+    "partly_paid": "partly_paid",
+    "surveillance": "surveillance",
+    "failed": "failed",
+    "withdrawn": "withdrawn",
+}
+MAX_COMMAND_ATTEMPTS = 5
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _parse_datetime(value):
+    """Naive UTC datetime of an ISO 8601 string (with or without offset)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("occurred_at is missing")
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo:
+        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
+    return moment
+
+
+class NordicCollectionCase(models.Model):
+    _inherit = "nordic.collection.case"
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sidecar_check(self):
+        """Only the sidecar's technical user (or an administrator) may call the sidecar API."""
+        user = self.env.user
+        if not (
+            self.env.su
+            or user.has_group("nordic_dunning.group_nordic_dunning_sidecar")
+            or user.has_group("base.group_system")
+        ):
+            raise AccessError(_("Only the collection sidecar may call this method."))
+        return self.sudo()
+
+    @api.model
+    def _sidecar_agency(self, agency_id, check_environment=True):
+        agency = self.env["nordic.collection.agency"].sudo().browse(int(agency_id)).exists()
+        if not agency or not agency.active:
+            raise UserError(_("Unknown or archived collection agency %s.", agency_id))
+        if check_environment:
+            agency._check_environment()
+        return agency
+
+    def _sidecar_payload(self):
+        """The agency's register body of one case."""
+        self.ensure_one()
+        move = self.move_id
+        return {
+            "creditor_reference": self.uuid,
+            "currency": self.currency_id.name,
+            "first_action": "debt_collection",
+            "debtor": {
+                "name": self.debtor_name,
+                "id_number": self.debtor_id_number or "",
+                "is_company": self.debtor_is_company,
+                "address": {
+                    "street": self.debtor_street or "",
+                    "zip": self.debtor_zip or "",
+                    "city": self.debtor_city or "",
+                    "country": self.debtor_country_id.code or "",
+                },
+                "email": self.debtor_email or "",
+                "phone": self.debtor_phone or "",
+            },
+            "debts": [
+                {
+                    "invoice_number": move.name,
+                    "invoice_date": _iso(move.invoice_date),
+                    "due_date": _iso(move.invoice_date_due),
+                    "principal": self.amount_principal,
+                    "fees": self.amount_fees,
+                    "interest": self.amount_interest,
+                    "ocr": move.payment_reference or move.name,
+                }
+            ],
+            "disputed": self.disputed,
+            "dispute_text": self.dispute_text or "",
+        }
+
+    # ------------------------------------------------------------------
+    # 1. Agencies
+    # ------------------------------------------------------------------
+
+    @api.model
+    def sidecar_agencies(self):
+        self = self._sidecar_check()
+        params = self.env["ir.config_parameter"].sudo()
+        agencies = self.env["nordic.collection.agency"].sudo().search([])
+        return {
+            "database": {
+                "neutralized": bool(params.get_param("database.is_neutralized")),
+                "uuid": params.get_param("database.uuid") or "",
+                "name": self.env.cr.dbname,
+            },
+            "agencies": [
+                {
+                    "id": agency.id,
+                    "code": agency.code,
+                    "name": agency.name,
+                    "base_url": agency.base_url,
+                    "api_key": agency.api_key or "",
+                    "environment": agency.environment,
+                    "allow_test_from_production": agency.allow_test_from_production,
+                    "cursor": agency.cursor or None,
+                }
+                for agency in agencies
+            ],
+        }
+
+    # ------------------------------------------------------------------
+    # 2. Claim
+    # ------------------------------------------------------------------
+
+    @api.model
+    def sidecar_claim(self, agency_id, limit, worker):
+        self = self._sidecar_check()
+        agency = self._sidecar_agency(agency_id)
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        # Row locks held until the caller's transaction ends: a second sidecar skips them instead of waiting,
+        # and a case whose claimant died is taken again once its lease has expired.
+        self.env.cr.execute(
+            """
+            SELECT id FROM nordic_collection_case
+             WHERE agency_id = %s
+               AND (state = 'to_submit' OR (state = 'submitting' AND (claimed_at IS NULL OR claimed_at < %s)))
+             ORDER BY id
+             LIMIT %s
+               FOR UPDATE SKIP LOCKED
+            """,
+            [agency.id, now - LEASE, max(int(limit), 0)],
+        )
+        cases = self.browse([row[0] for row in self.env.cr.fetchall()])
+        settled = cases.filtered(
+            lambda c: c.move_id.state != "posted" or c.move_id.payment_state in ("paid", "in_payment", "reversed")
+        )
+        if settled:
+            settled.with_context(nordic_case_source="sidecar", nordic_case_note=_("Settled before submission")).write(
+                {"state": "cancelled"}
+            )
+        cases -= settled
+        cases.with_context(nordic_case_source="sidecar").write(
+            {"state": "submitting", "claimed_by": str(worker or "")[:64], "claimed_at": now}
+        )
+        return [{"id": case.id, "uuid": case.uuid, "payload": case._sidecar_payload()} for case in cases]
+
+    # ------------------------------------------------------------------
+    # 3. Submissions
+    # ------------------------------------------------------------------
+
+    @api.model
+    def sidecar_record_submissions(self, agency_id, results):
+        self = self._sidecar_check()
+        agency = self._sidecar_agency(agency_id)
+        results = [r for r in results or [] if isinstance(r, dict) and r.get("uuid")]
+        cases = self.search([("agency_id", "=", agency.id), ("uuid", "in", [r["uuid"] for r in results])])
+        by_uuid = {case.uuid: case for case in cases}
+        now = fields.Datetime.now()
+        ok_rows, failed, unknown = [], defaultdict(lambda: self.browse()), []
+        ok_cases = self.browse()
+        for result in results:
+            case = by_uuid.get(result["uuid"])
+            if not case:
+                unknown.append(result["uuid"])
+                continue
+            if result.get("error"):
+                if case.state in ("submitting", "to_submit") and not case.external_id:
+                    failed[str(result["error"])[:2000]] |= case
+                continue
+            if not result.get("external_id"):
+                unknown.append(result["uuid"])
+                continue
+            if case.external_id == str(result["external_id"]):
+                continue  # already recorded: a repeated call changes nothing
+            ok_rows.append(
+                (case.id, str(result["external_id"]), result.get("ocr") or None, result.get("status") or None)
+            )
+            ok_cases |= case
+        if ok_rows:
+            execute_values(
+                self.env.cr._obj,
+                """
+                UPDATE nordic_collection_case c SET external_id = v.ext, ocr = v.ocr, agency_status = v.status
+                  FROM (VALUES %s) AS v(id, ext, ocr, status) WHERE c.id = v.id
+                """,
+                ok_rows,
+            )
+            self.invalidate_model(["external_id", "ocr", "agency_status"])
+            to_move = ok_cases.filtered(lambda c: c.state in ("to_submit", "submitting"))
+            to_move.with_context(nordic_case_source="sidecar").write({
+                "state": "submitted", "submitted_date": now, "last_error": False, "last_sync": now,
+            })
+        for error, recs in failed.items():
+            recs.with_context(nordic_case_source="sidecar", nordic_case_note=error[:200]).write(
+                {"state": "to_submit", "last_error": error, "claimed_by": False, "claimed_at": False, "last_sync": now}
+            )
+        return {
+            "submitted": len(ok_rows),
+            "failed": sum(len(recs) for recs in failed.values()),
+            "unknown": unknown,
+        }
+
+    # ------------------------------------------------------------------
+    # 4. Changes
+    # ------------------------------------------------------------------
+
+    @api.model
+    def sidecar_apply_changes(self, agency_id, changes, cursor=None):
+        self = self._sidecar_check()
+        agency = self._sidecar_agency(agency_id)
+        changes = changes if isinstance(changes, list) else []
+        refs = {c.get("creditor_reference") for c in changes if isinstance(c, dict)}
+        ext_ids = {str(c.get("case_id")) for c in changes if isinstance(c, dict) and c.get("case_id")}
+        cases = self.search(
+            [("agency_id", "=", agency.id), "|", ("uuid", "in", [r for r in refs if isinstance(r, str)]),
+             ("external_id", "in", list(ext_ids))]
+        )
+        by_uuid = {case.uuid: case for case in cases}
+        by_ext = {case.external_id: case for case in cases if case.external_id}
+
+        self.env.cr.execute(
+            "SELECT change_id FROM nordic_collection_case_change WHERE agency_id = %s AND change_id = ANY(%s)",
+            [agency.id, [str(c["id"]) for c in changes if isinstance(c, dict) and c.get("id")]],
+        )
+        seen = {row[0] for row in self.env.cr.fetchall()}
+        duplicates = 0
+        valid, quarantined = [], []
+        for change in changes:
+            change_id = str(change["id"]) if isinstance(change, dict) and change.get("id") not in (None, "") else None
+            if change_id is not None and change_id in seen:
+                duplicates += 1
+                continue
+            if change_id is not None:
+                seen.add(change_id)
+            try:
+                parsed = self._sidecar_parse_change(change, by_uuid, by_ext, change_id)
+            except (ValueError, TypeError, KeyError) as exc:
+                quarantined.append((change_id, change, str(exc) or exc.__class__.__name__))
+                continue
+            valid.append(parsed)
+        if any(p["type"] == "payment" for p in valid) and not agency.payment_journal_id:
+            # A configuration error, not a bad change: refuse the whole batch so nothing is half applied.
+            raise UserError(_("Set a payment journal on agency %s before its payments can be recorded.", agency.name))
+
+        stored = self._sidecar_store_changes(agency, valid, quarantined)
+        duplicates += len(valid) - len([p for p in valid if p["change_id"] in stored])
+        valid = [p for p in valid if p["change_id"] in stored]
+        valid.sort(key=lambda p: p["occurred_at"])
+        self._sidecar_apply_valid(agency, valid, stored)
+
+        now = fields.Datetime.now()
+        vals = {"last_sync": now}
+        if cursor is not None:
+            vals["cursor"] = str(cursor)
+        agency.write(vals)
+        return {
+            "applied": len(valid),
+            "duplicates": duplicates,
+            "quarantined": [{"id": cid, "error": error} for cid, _change, error in quarantined],
+        }
+
+    @api.model
+    def _sidecar_parse_change(self, change, by_uuid, by_ext, change_id):
+        """A validated change dict, or ValueError saying what is wrong with it."""
+        if not isinstance(change, dict):
+            raise ValueError("a change must be an object")
+        if change_id is None:
+            raise ValueError("the change has no id")
+        kind = change.get("type")
+        if kind not in CHANGE_TYPES:
+            raise ValueError(f"unknown change type {kind!r}")
+        case = by_uuid.get(change.get("creditor_reference")) or by_ext.get(str(change.get("case_id") or ""))
+        if not case:
+            raise ValueError("no case of this agency matches creditor_reference / case_id")
+        occurred_at = _parse_datetime(change.get("occurred_at"))
+        data = change.get("data") or {}
+        if not isinstance(data, dict):
+            raise ValueError("data must be an object")
+        status = change.get("status")
+        amount = 0.0
+        if kind == "status" and status not in AGENCY_STATUSES:
+            raise ValueError(f"unknown agency status {status!r}")
+        if kind in ("payment", "fee", "interest"):
+            raw = change.get("amount")
+            if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+                raise ValueError("amount is missing or not a number")
+            amount = case.currency_id.round(float(raw))
+            rounding = case.currency_id.rounding
+            if amount < 0 or (kind == "payment" and float_is_zero(amount, precision_rounding=rounding)):
+                raise ValueError(f"invalid amount {raw!r}")
+            currency = change.get("currency")
+            if currency and currency != case.currency_id.name:
+                raise ValueError(f"currency {currency} differs from the case's {case.currency_id.name}")
+        reply_by = False
+        if kind == "dispute" and data.get("reply_by"):
+            reply_by = fields.Date.to_date(str(data["reply_by"])[:10])
+        return {
+            "change_id": change_id, "type": kind, "case": case, "status": status, "amount": amount,
+            "occurred_at": occurred_at, "data": data, "raw": change, "reply_by": reply_by,
+            "external_id": str(change.get("case_id") or "") or False,
+        }
+
+    @api.model
+    def _sidecar_store_changes(self, agency, valid, quarantined):
+        """Record the changes (one statement); returns {change_id: row id} of those newly stored and valid."""
+        now = fields.Datetime.now()
+        uid = self.env.uid
+        rows = [
+            (agency.id, p["change_id"], p["case"].id, p["type"], p["status"], p["amount"], p["raw"].get("currency"),
+             p["occurred_at"], "applied", None, json.dumps(p["raw"], default=str), uid, now)
+            for p in valid
+        ] + [
+            (agency.id, cid, None, (change.get("type") if isinstance(change, dict) else None), None, None, None,
+             None, "quarantined", error, json.dumps(change, default=str), uid, now)
+            for cid, change, error in quarantined
+        ]
+        if not rows:
+            return {}
+        self.env.flush_all()
+        result = execute_values(
+            self.env.cr._obj,
+            """
+            INSERT INTO nordic_collection_case_change
+                (agency_id, change_id, case_id, type, status, amount, currency, occurred_at, state, error, payload,
+                 create_uid, write_uid, create_date, write_date)
+            SELECT v.agency_id, v.change_id, v.case_id::int, v.type, v.status, v.amount::numeric, v.currency,
+                   v.occurred_at::timestamp, v.state, v.error, v.payload::jsonb, v.uid, v.uid,
+                   v.now::timestamp, v.now::timestamp
+              FROM (VALUES %s) AS v(agency_id, change_id, case_id, type, status, amount, currency, occurred_at,
+                                    state, error, payload, uid, now)
+            ON CONFLICT (agency_id, change_id) DO NOTHING
+            RETURNING change_id, id, state
+            """,
+            rows,
+            page_size=5000,
+            fetch=True,
+        )
+        self.env["nordic.collection.case.change"].invalidate_model()
+        return {cid: rid for cid, rid, state in result if state == "applied"}
+
+    @api.model
+    def _sidecar_apply_valid(self, agency, valid, stored):
+        now = fields.Datetime.now()
+        touched = self.browse([p["case"].id for p in valid])
+        if not valid:
+            return
+        # Cases whose submission was never recorded (sidecar killed after the agency accepted them).
+        missing_ext = {p["case"].id: p["external_id"] for p in valid if p["external_id"] and not p["case"].external_id}
+        if missing_ext:
+            execute_values(
+                self.env.cr._obj,
+                "UPDATE nordic_collection_case c SET external_id = v.ext"
+                " FROM (VALUES %s) AS v(id, ext) WHERE c.id = v.id",
+                list(missing_ext.items()),
+            )
+            self.invalidate_model(["external_id"])
+            never_marked = self.browse(list(missing_ext)).filtered(lambda c: c.state in ("to_submit", "submitting"))
+            never_marked.with_context(nordic_case_source="agency").write({"state": "submitted", "submitted_date": now})
+
+        self._sidecar_apply_payments(agency, [p for p in valid if p["type"] == "payment"], stored)
+        increments = defaultdict(lambda: [0.0, 0.0])
+        for p in valid:
+            if p["type"] == "fee":
+                increments[p["case"].id][0] += p["amount"]
+            elif p["type"] == "interest":
+                increments[p["case"].id][1] += p["amount"]
+        if increments:
+            execute_values(
+                self.env.cr._obj,
+                """
+                UPDATE nordic_collection_case c
+                   SET agency_fees = COALESCE(c.agency_fees, 0) + v.fees::numeric,
+                       agency_interest = COALESCE(c.agency_interest, 0) + v.interest::numeric
+                  FROM (VALUES %s) AS v(id, fees, interest) WHERE c.id = v.id
+                """,
+                [(cid, fees, interest) for cid, (fees, interest) in increments.items()],
+            )
+            self.invalidate_model(["agency_fees", "agency_interest"])
+            self.env.add_to_compute(self._fields["amount_remaining"], self.browse(list(increments)))
+
+        disputes = [p for p in valid if p["type"] == "dispute" or (p["type"] == "status" and p["status"] == "disputed")]
+        self._sidecar_apply_disputes(agency, disputes)
+
+        # The last status per case wins; cases are written in groups of equal target state.
+        final = {}
+        for p in valid:
+            if p["type"] == "status":
+                final[p["case"].id] = p["status"]
+        groups = defaultdict(list)
+        for case_id, status in final.items():
+            groups[(AGENCY_STATUSES[status], status)].append(case_id)
+        newly_failed = self.browse()
+        for (state, status), case_ids in groups.items():
+            cases = self.browse(case_ids)
+            changing = cases.filtered(lambda c, s=state: c.state != s)
+            if state == "failed":
+                newly_failed |= changing
+            vals = {"state": state, "agency_status": status}
+            if state not in ("to_submit", "submitting", "cancelled"):
+                vals.update(claimed_by=False, claimed_at=False)
+            changing.with_context(
+                nordic_case_source="agency", nordic_agency_status=status, tracking_disable=True
+            ).write(vals)
+            (cases - changing).write({"agency_status": status})
+        self._sidecar_propose_write_off(newly_failed)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE nordic_collection_case SET last_sync = %s, last_error = NULL WHERE id = ANY(%s)",
+            [now, touched.ids],
+        )
+        self.invalidate_model(["last_sync", "last_error"])
+
+    @api.model
+    def _sidecar_apply_payments(self, agency, payments, stored):
+        """Agency payments become posted inbound payments, reconciled with their invoices."""
+        if not payments:
+            return
+        journal = agency.payment_journal_id
+        by_company = defaultdict(list)
+        for p in payments:
+            by_company[p["case"].company_id].append(p)
+        paid = defaultdict(float)
+        links, change_rows = [], []
+        for company, items in by_company.items():
+            journal_c = journal if journal.company_id == company else self.env["account.journal"].search(
+                [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+            )
+            if not journal_c:
+                raise UserError(_("No bank journal for agency payments in company %s.", company.name))
+            pay_model = self.env["account.payment"].with_company(company)
+            created = pay_model.create([
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": p["case"].partner_id.id,
+                    "amount": p["amount"],
+                    "currency_id": p["case"].currency_id.id,
+                    "journal_id": journal_c.id,
+                    "company_id": company.id,
+                    "date": p["occurred_at"].date(),
+                    "memo": self.env._(
+                        "%(agency)s payment %(case)s (%(change)s)",
+                        agency=agency.code, case=p["case"].name, change=p["change_id"],
+                    ),
+                }
+                for p in items
+            ])
+            created.action_post()
+            plan = []
+            for p, payment in zip(items, created, strict=False):
+                invoice_lines = p["case"].move_id.line_ids.filtered(
+                    lambda line: line.display_type == "payment_term" and not line.reconciled
+                )
+                payment_lines = payment.move_id.line_ids.filtered(
+                    lambda line, accounts=invoice_lines.account_id: line.account_id in accounts and not line.reconciled
+                )
+                if invoice_lines and payment_lines:
+                    plan.append(invoice_lines + payment_lines)
+                paid[p["case"].id] += p["amount"]
+                links.append((p["case"].id, payment.id))
+                change_rows.append((stored[p["change_id"]], payment.id))
+            if plan:
+                self.env["account.move.line"]._reconcile_plan(plan)
+        execute_values(
+            self.env.cr._obj,
+            "INSERT INTO nordic_collection_case_payment_rel (case_id, payment_id) VALUES %s ON CONFLICT DO NOTHING",
+            links,
+        )
+        execute_values(
+            self.env.cr._obj,
+            "UPDATE nordic_collection_case_change ch SET payment_id = v.pid"
+            " FROM (VALUES %s) AS v(id, pid) WHERE ch.id = v.id",
+            change_rows,
+        )
+        execute_values(
+            self.env.cr._obj,
+            "UPDATE nordic_collection_case c SET amount_paid = COALESCE(c.amount_paid, 0) + v.paid::numeric "
+            "FROM (VALUES %s) AS v(id, paid) WHERE c.id = v.id",
+            list(paid.items()),
+        )
+        self.invalidate_model(["amount_paid", "payment_ids"])
+        self.env["nordic.collection.case.change"].invalidate_model(["payment_id"])
+        self.env.add_to_compute(self._fields["amount_remaining"], self.browse(list(paid)))
+        self.env.add_to_compute(self._fields["recovery_rate"], self.browse(list(paid)))
+
+    @api.model
+    def _sidecar_apply_disputes(self, agency, disputes):
+        """Debtor disputed at the agency: the agency pauses; the responsible user must answer by a deadline."""
+        if not disputes:
+            return
+        today = fields.Date.context_today(self)
+        activity_type = self.env.ref("nordic_dunning.mail_activity_type_collection_dispute")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        activities = []
+        for p in disputes:
+            case = p["case"]
+            reply_by = p["reply_by"] or today + timedelta(days=agency.dispute_reply_days or 14)
+            text = str(p["data"].get("text") or p["data"].get("reason") or "")
+            case.with_context(tracking_disable=True).write({
+                "disputed": True,
+                "dispute_at_agency": True,
+                "dispute_text": "\n".join(filter(None, [case.dispute_text, text])) or False,
+                "dispute_reply_by": reply_by,
+                "dispute_reminded": False,
+                "dispute_answer": False,
+            })
+            activities.append({
+                "res_model_id": model_id,
+                "res_id": case.id,
+                "activity_type_id": activity_type.id,
+                "summary": _("Answer the debtor's dispute reported by %s", agency.name),
+                "note": text,
+                "user_id": (case.user_id or agency.user_id or self.env.ref("base.user_admin")).id,
+                "date_deadline": reply_by,
+                "automated": True,
+            })
+        # No assignment e-mail from the technical user: the activity itself is the notification.
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+
+    @api.model
+    def _sidecar_propose_write_off(self, cases):
+        """Collection failed (a confirmed loss): ask the responsible accountant to write the invoice off."""
+        if not cases:
+            return
+        activity_type = self.env.ref("nordic_dunning.mail_activity_type_collection_write_off")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create([
+            {
+                "res_model_id": model_id,
+                "res_id": case.id,
+                "activity_type_id": activity_type.id,
+                "automated": True,
+                "summary": self.env._("Write off %s: collection failed", case.move_id.name),
+                "user_id": (case.user_id or case.agency_id.user_id or self.env.ref("base.user_admin")).id,
+                "date_deadline": fields.Date.context_today(self),
+            }
+            for case in cases
+        ])
+
+    # ------------------------------------------------------------------
+    # 5. Commands
+    # ------------------------------------------------------------------
+
+    @api.model
+    def sidecar_pending_commands(self, agency_id, limit):
+        self = self._sidecar_check()
+        agency = self._sidecar_agency(agency_id)
+        commands = self.env["nordic.collection.case.command"].sudo().search(
+            [("agency_id", "=", agency.id), ("state", "=", "pending"), ("case_id.external_id", "!=", False)],
+            limit=max(int(limit), 0), order="id",
+        )
+        return [
+            {
+                "command_id": command.id,
+                "case_uuid": command.case_id.uuid,
+                "external_id": command.case_id.external_id,
+                "action": command.action,
+                "data": command.data or {},
+            }
+            for command in commands
+        ]
+
+    @api.model
+    def sidecar_ack_commands(self, agency_id, acks):
+        self = self._sidecar_check()
+        agency = self._sidecar_agency(agency_id)
+        acks = [a for a in acks or [] if isinstance(a, dict) and a.get("command_id")]
+        commands = self.env["nordic.collection.case.command"].sudo().search([
+            ("id", "in", [int(a["command_id"]) for a in acks]), ("agency_id", "=", agency.id),
+            ("state", "=", "pending"),
+        ])
+        by_id = {command.id: command for command in commands}
+        now = fields.Datetime.now()
+        done = commands.browse()
+        effects = defaultdict(lambda: self.browse())
+        for ack in acks:
+            command = by_id.pop(int(ack["command_id"]), None)
+            if not command:
+                continue  # unknown or already acknowledged: nothing changes
+            if ack.get("ok"):
+                done |= command
+                state = {"pause": "paused", "resume": "active", "withdraw": "withdrawn"}.get(command.action)
+                if command.action == "dispute_answer" and (command.data or {}).get("answer") == "withdraw":
+                    state = "withdrawn"
+                if state and command.case_id.state not in CLOSED_STATES:
+                    effects[state] |= command.case_id
+            else:
+                attempts = command.attempts + 1
+                command.write({
+                    "attempts": attempts,
+                    "error": str(ack.get("error") or _("Refused by the agency")),
+                    "state": "failed" if attempts >= MAX_COMMAND_ATTEMPTS else "pending",
+                })
+        done.write({"state": "done", "done_date": now, "error": False})
+        for state, cases in effects.items():
+            cases.with_context(nordic_case_source="sidecar").write({"state": state})
+        return {"done": len(done), "failed": len(acks) - len(done)}
+
+    # ------------------------------------------------------------------
+    # 6. Heartbeat
+    # ------------------------------------------------------------------
+
+    @api.model
+    def sidecar_heartbeat(self, info):
+        self = self._sidecar_check()
+        info = info if isinstance(info, dict) else {}
+        now = fields.Datetime.now()
+        worker = str(info.get("worker") or "")[:64]
+        stats = info.get("stats") or {}
+        if info.get("agency_id"):
+            agency = self._sidecar_agency(info["agency_id"], check_environment=False)
+            agency.write({
+                "last_sync": now,
+                "last_worker": worker,
+                "last_error": (stats.get("error") if isinstance(stats, dict) else None) or False,
+            })
+        self.env["ir.config_parameter"].sudo().set_param(
+            "nordic_dunning.sidecar_heartbeat", json.dumps({"worker": worker, "at": _iso(now), "stats": stats},
+                                                           default=str)
+        )
+        return {"ok": True, "time": _iso(now)}
