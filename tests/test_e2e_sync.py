@@ -1,9 +1,4 @@
-"""DRAFT, not collected by pytest (the file name does not start with test_): it needs the Odoo side of issue 5
-(branch issue5-odoo: nordic.collection.agency/case and the sidecar group), which was not committed when this
-was written. After merging it, check the field names used here and in tests/odoo_setup.py, then rename this file
-to tests/test_e2e_sync.py.
-
-End to end with real processes on loopback: odoo-bin with nordic_dunning, the sandbox agency, the sidecar CLI.
+"""End to end with real processes on loopback: odoo-bin with nordic_dunning, the sandbox agency, the sidecar CLI.
 
 invoices → dunning runs → hand-over → sidecar sync → agency lifecycle → paid / partly paid / surveillance /
 failed / disputed in Odoo; crashes at every checkpoint, agency faults and two sidecars at once end in the state
