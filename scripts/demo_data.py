@@ -6,6 +6,7 @@ the dunning history of the last 60 days replayed day by day. Today's runs are bu
 left for review, as an accountant would find them in the morning.
 """
 
+import os
 import random
 from datetime import timedelta
 
@@ -89,6 +90,8 @@ def replay_history(policy, days=60):
                 run.action_confirm()
 
 
+to_replay = []
+
 # --- Sweden: Orasolv Tandvård (head office) with two clinics as branches ---------------------
 hq, created = ensure_company("Orasolv Tandvård AB", "SE", "se", email="ekonomi@orasolv.example",
                              street="Sveavägen 1", zip="11157", city="Stockholm", company_registry="556000-0000")
@@ -109,7 +112,7 @@ if created:
     patients[5].write({"nordic_dunning_excluded": True, "nordic_dunning_exclude_reason": "Instalment plan agreed"})
     for clinic in hq.child_ids:
         make_invoices(clinic, patients, 30, "se_ocr2")
-    replay_history(policy_se)
+    to_replay.append(policy_se)
 
 # --- Norway: a small business using the AutoCollect-like routine ---------------------------
 no_co, created = ensure_company("Fjordservice AS", "NO", "no", email="regnskap@fjordservice.example",
@@ -126,7 +129,35 @@ if created:
         ]
     ])
     make_invoices(no_co, customers, 30, "no")
-    replay_history(policy_no)
+    to_replay.append(policy_no)
+
+# --- The collection agency (the sandbox started by scripts/demo) and the sidecar's user ---------
+agency_url = os.environ.get("DEMO_AGENCY_URL", "http://127.0.0.1:8950")
+Agency = env["nordic.collection.agency"]
+agency = Agency.search([("code", "=", "sandbox")], limit=1)
+if not agency:
+    bank = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", hq.id)], limit=1)
+    agency = Agency.create({
+        "name": "Prioriet Inkasso (sandbox)",
+        "code": "sandbox",
+        "base_url": agency_url,
+        "api_key": os.environ.get("DEMO_AGENCY_KEY", "demo-agency-key"),
+        "environment": "test",
+        # A demo database is no production database, but it is not neutralized either.
+        "allow_test_from_production": True,
+        "company_ids": [Command.set((hq | hq.child_ids | no_co).ids)],
+        "payment_journal_id": bank.id,
+    })
+secret_file = os.environ.get("DEMO_SIDECAR_KEY_FILE")
+if secret_file and not os.path.exists(secret_file):
+    _user, key = Agency._sidecar_provision_user(login="nordic_sidecar")
+    with open(secret_file, "w") as fh:
+        fh.write(key)
+    os.chmod(secret_file, 0o600)
+
+# The last 60 days, now that the agency exists to receive the hand-overs.
+for policy in to_replay:
+    replay_history(policy)
 
 # --- This morning: today's runs, left for review --------------------------------------------
 runs = env["nordic.dunning.run"]
