@@ -13,7 +13,10 @@ The last line printed is ``invoices=N ours_s=X oca_s=Y ratio=Y/X ours_queries_pe
 """
 
 import argparse
+import cProfile
 import os
+import pstats
+import subprocess
 import sys
 import time
 from datetime import date, timedelta
@@ -22,11 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, os.environ.get("ODOO_PATH", "/opt/odoo"))
 
-import harness  # noqa: E402
+import harness
 
-import odoo  # noqa: E402
-from odoo import SUPERUSER_ID, Command, api  # noqa: E402
-from odoo.modules.registry import Registry  # noqa: E402
+import odoo
+from odoo import SUPERUSER_ID, Command, api
+from odoo.modules.registry import Registry
 
 EXTRA = ["account_credit_control"]
 
@@ -46,15 +49,19 @@ def ensure_database(n):
 
 
 def subprocess_run(cmd):
-    import subprocess
-
     subprocess.run(cmd, check=True)
 
 
 def open_env(db):
     odoo.tools.config.parse_config(
-        [f"--addons-path={os.environ['ADDONS_PATH']}", f"--db_host={harness.pg_env()['PGHOST']}",
-         f"--db_port={harness.pg_env()['PGPORT']}", "-d", db, "--log-level=warn"]
+        [
+            f"--addons-path={os.environ['ADDONS_PATH']}",
+            f"--db_host={harness.pg_env()['PGHOST']}",
+            f"--db_port={harness.pg_env()['PGPORT']}",
+            "-d",
+            db,
+            "--log-level=warn",
+        ]
         + ([f"--db_user={os.environ['PGUSER']}"] if os.environ.get("PGUSER") else [])
     )
     return Registry(db)
@@ -66,27 +73,42 @@ def build_data(env, n):
     Company = env["res.company"]
     type(Company).install_l10n_modules = lambda self: False  # only the localisations of the template
     se = env.ref("base.se")
-    company = Company.create({"name": "Bench AB", "country_id": se.id, "currency_id": se.currency_id.id,
-                              "iap_enrich_auto_done": True})
+    company = Company.create(
+        {"name": "Bench AB", "country_id": se.id, "currency_id": se.currency_id.id, "iap_enrich_auto_done": True}
+    )
     env.user.company_ids |= company
     env["account.chart.template"].try_loading("se", company=company, install_demo=False)
     env = env(context={"allowed_company_ids": company.ids, "tracking_disable": True})
     company = company.with_env(env)
     # The anomaly guard would rightly hold a first run of this size: the benchmark measures the engine.
-    company.write({"nordic_anomaly_max_lines": 0, "nordic_anomaly_median_factor": 0,
-                   "nordic_anomaly_first_share": 0, "nordic_anomaly_amount_factor": 0})
+    company.write(
+        {
+            "nordic_anomaly_max_lines": 0,
+            "nordic_anomaly_median_factor": 0,
+            "nordic_anomaly_first_share": 0,
+            "nordic_anomaly_amount_factor": 0,
+        }
+    )
     policy = env["nordic.dunning.policy"].search([("company_id", "=", company.id)], limit=1) or env[
-        "nordic.dunning.policy"]._create_from_profile(company, "SE")
-    partners = env["res.partner"].create([{"name": f"Bench customer {i}", "email": f"c{i}@example.com"}
-                                          for i in range(max(1, n // 20))])
+        "nordic.dunning.policy"
+    ]._create_from_profile(company, "SE")
+    partners = env["res.partner"].create(
+        [{"name": f"Bench customer {i}", "email": f"c{i}@example.com"} for i in range(max(1, n // 20))]
+    )
     today = date.today()
     journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
-    template = env["account.move"].create({
-        "move_type": "out_invoice", "partner_id": partners[0].id, "journal_id": journal.id,
-        "invoice_date": today - timedelta(days=70), "invoice_date_due": today - timedelta(days=40),
-        "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 1000.0,
-                                             "tax_ids": [Command.clear()]})],
-    })
+    template = env["account.move"].create(
+        {
+            "move_type": "out_invoice",
+            "partner_id": partners[0].id,
+            "journal_id": journal.id,
+            "invoice_date": today - timedelta(days=70),
+            "invoice_date_due": today - timedelta(days=40),
+            "invoice_line_ids": [
+                Command.create({"name": "Service", "quantity": 1, "price_unit": 1000.0, "tax_ids": [Command.clear()]})
+            ],
+        }
+    )
     template.action_post()
     template.is_move_sent = True
     env.flush_all()
@@ -94,8 +116,10 @@ def build_data(env, n):
     clone_invoices(cr, template, partners.ids, n - 1)
     # Schedule level 1 for every invoice, per distinct due date (the engine's own date arithmetic).
     level = policy._get_first_level()
-    cr.execute("SELECT DISTINCT invoice_date_due FROM account_move WHERE company_id = %s AND move_type = 'out_invoice'",
-               [company.id])
+    cr.execute(
+        "SELECT DISTINCT invoice_date_due FROM account_move WHERE company_id = %s AND move_type = 'out_invoice'",
+        [company.id],
+    )
     for (due,) in cr.fetchall():
         cr.execute(
             """UPDATE account_move SET nordic_dunning_policy_id = %s, nordic_dunning_next_level_id = %s,
@@ -106,20 +130,51 @@ def build_data(env, n):
     # OCA credit control with equivalent levels (7 days after due, then 7 and 5 days later).
     receivable = template.line_ids.filtered(lambda line: line.display_type == "payment_term").account_id
     mail = env.ref("account_credit_control.email_template_credit_control_base").id
-    oca_policy = env["credit.control.policy"].create({
-        "name": "Bench", "company_id": company.id, "account_ids": [Command.set(receivable.ids)],
-        "level_ids": [
-            Command.create({"name": "Reminder 1", "level": 1, "computation_mode": "net_days", "delay_days": 7,
-                            "channel": "email", "custom_text": "Reminder", "custom_mail_text": "<p>Reminder</p>",
-                            "email_template_id": mail}),
-            Command.create({"name": "Reminder 2", "level": 2, "computation_mode": "previous_date", "delay_days": 7,
-                            "channel": "email", "custom_text": "Reminder", "custom_mail_text": "<p>Reminder</p>",
-                            "email_template_id": mail}),
-            Command.create({"name": "Hand-over", "level": 3, "computation_mode": "previous_date", "delay_days": 5,
-                            "channel": "letter", "custom_text": "Hand-over", "custom_mail_text": "<p>Hand-over</p>",
-                            "email_template_id": mail}),
-        ],
-    })
+    oca_policy = env["credit.control.policy"].create(
+        {
+            "name": "Bench",
+            "company_id": company.id,
+            "account_ids": [Command.set(receivable.ids)],
+            "level_ids": [
+                Command.create(
+                    {
+                        "name": "Reminder 1",
+                        "level": 1,
+                        "computation_mode": "net_days",
+                        "delay_days": 7,
+                        "channel": "email",
+                        "custom_text": "Reminder",
+                        "custom_mail_text": "<p>Reminder</p>",
+                        "email_template_id": mail,
+                    }
+                ),
+                Command.create(
+                    {
+                        "name": "Reminder 2",
+                        "level": 2,
+                        "computation_mode": "previous_date",
+                        "delay_days": 7,
+                        "channel": "email",
+                        "custom_text": "Reminder",
+                        "custom_mail_text": "<p>Reminder</p>",
+                        "email_template_id": mail,
+                    }
+                ),
+                Command.create(
+                    {
+                        "name": "Hand-over",
+                        "level": 3,
+                        "computation_mode": "previous_date",
+                        "delay_days": 5,
+                        "channel": "letter",
+                        "custom_text": "Hand-over",
+                        "custom_mail_text": "<p>Hand-over</p>",
+                        "email_template_id": mail,
+                    }
+                ),
+            ],
+        }
+    )
     company.credit_policy_id = oca_policy
     env["ir.config_parameter"].set_param("nordic_bench.invoices", str(n))
     env["ir.config_parameter"].set_param("nordic_bench.company_id", str(company.id))
@@ -133,8 +188,9 @@ def clone_invoices(cr, template, partner_ids, count):
         return
 
     def columns(table):
-        cr.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name != 'id'",
-                   [table])
+        cr.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name != 'id'", [table]
+        )
         return [c for (c,) in cr.fetchall()]
 
     move_cols = columns("account_move")
@@ -160,8 +216,7 @@ def clone_invoices(cr, template, partner_ids, count):
                     SELECT {select} FROM account_move, generate_series(%(start)s, %(stop)s) g WHERE id = %(tid)s
                     RETURNING id, sequence_number)
                 INSERT INTO bench_clone SELECT sequence_number, id FROM ins""",
-            {"start": start, "stop": stop, "tid": template.id, "partners": partner_ids,
-             "n_partners": len(partner_ids)},
+            {"start": start, "stop": stop, "tid": template.id, "partners": partner_ids, "n_partners": len(partner_ids)},
         )
     line_overrides = {
         "move_id": "c.move_id",
@@ -205,8 +260,9 @@ def ours(env, company):
 
 
 def oca(env, company):
-    run = env["credit.control.run"].create({"date": date.today(), "company_id": company.id,
-                                            "policy_ids": [Command.set(company.credit_policy_id.ids)]})
+    run = env["credit.control.run"].create(
+        {"date": date.today(), "company_id": company.id, "policy_ids": [Command.set(company.credit_policy_id.ids)]}
+    )
     run.generate_credit_lines()
     return f"{len(run.line_ids)} credit-control lines"
 
@@ -223,16 +279,15 @@ def main():
         with registry.cursor() as cr:
             build_data(api.Environment(cr, SUPERUSER_ID, {}), n)
     if args.profile:
-        import cProfile
-        import pstats
-
         profiler = cProfile.Profile()
         profiler.runcall(timed, registry, "ours (profiled)", ours)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     ours_s, ours_q = timed(registry, "ours (build + confirm)", ours)
     oca_s, _oca_q = timed(registry, "OCA account_credit_control (generate lines)", oca)
-    print(f"invoices={n} ours_s={ours_s:.2f} oca_s={oca_s:.2f} ratio={oca_s / ours_s:.1f} "
-          f"ours_queries_per_invoice={ours_q / n:.4f}")
+    print(
+        f"invoices={n} ours_s={ours_s:.2f} oca_s={oca_s:.2f} ratio={oca_s / ours_s:.1f} "
+        f"ours_queries_per_invoice={ours_q / n:.4f}"
+    )
 
 
 if __name__ == "__main__":

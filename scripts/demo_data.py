@@ -34,8 +34,15 @@ def ensure_company(name, country_code, chart, **vals):
         return company, False
     country = env["res.country"].search([("code", "=", country_code)], limit=1)
     # iap_enrich_auto_done: no call to the partner-autocomplete service from a demo.
-    company = Company.create({"name": name, "country_id": country.id, "currency_id": country.currency_id.id,
-                              "iap_enrich_auto_done": True, **vals})
+    company = Company.create(
+        {
+            "name": name,
+            "country_id": country.id,
+            "currency_id": country.currency_id.id,
+            "iap_enrich_auto_done": True,
+            **vals,
+        }
+    )
     env.user.company_ids |= company
     env["account.chart.template"].try_loading(chart, company=company, install_demo=False)
     return company, True
@@ -44,7 +51,9 @@ def ensure_company(name, country_code, chart, **vals):
 def add_bank(company, number):
     """The account printed on letters, next to the OCR/KID reference."""
     bank = env["res.partner.bank"].create({"acc_number": number, "partner_id": company.partner_id.id})
-    env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1).bank_account_id = bank
+    env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+    ).bank_account_id = bank
 
 
 def make_invoices(company, customers, count, reference_model, journal=None):
@@ -57,19 +66,25 @@ def make_invoices(company, customers, count, reference_model, journal=None):
     for i in range(count):
         age = rng.randint(-10, 75)  # days past due (negative: not due yet)
         due = today - timedelta(days=age)
-        vals.append({
-            "move_type": "out_invoice",
-            "partner_id": customers[i % len(customers)].id,
-            "journal_id": journal.id,
-            "invoice_date": due - timedelta(days=30),
-            "invoice_date_due": due,
-            "invoice_line_ids": [Command.create({
-                "name": rng.choice(["Undersökning", "Fyllning", "Rotfyllning", "Konsultasjon", "Tannrens"]),
-                "quantity": 1,
-                "price_unit": rng.choice([450, 850, 1250, 2400, 3900, 6200]),
-                "tax_ids": [Command.clear()],
-            })],
-        })
+        vals.append(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customers[i % len(customers)].id,
+                "journal_id": journal.id,
+                "invoice_date": due - timedelta(days=30),
+                "invoice_date_due": due,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": rng.choice(["Undersökning", "Fyllning", "Rotfyllning", "Konsultasjon", "Tannrens"]),
+                            "quantity": 1,
+                            "price_unit": rng.choice([450, 850, 1250, 2400, 3900, 6200]),
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
     moves = Move.create(vals)
     moves.action_post()
     # Most invoices were sent from Odoo; a few never were (seed 000): they are never dunned.
@@ -80,8 +95,10 @@ def make_invoices(company, customers, count, reference_model, journal=None):
 
 def replay_history(policy, days=60):
     """Build and confirm the runs of the past days, without e-mails or letters."""
-    Run = env["nordic.dunning.run"].with_company(policy.company_id).with_context(
-        nordic_dunning_no_send=True, tracking_disable=True
+    Run = (
+        env["nordic.dunning.run"]
+        .with_company(policy.company_id)
+        .with_context(nordic_dunning_no_send=True, tracking_disable=True)
     )
     for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
@@ -93,41 +110,90 @@ def replay_history(policy, days=60):
 to_replay = []
 
 # --- Sweden: Orasolv Tandvård (head office) with two clinics as branches ---------------------
-hq, created = ensure_company("Orasolv Tandvård AB", "SE", "se", email="ekonomi@orasolv.example",
-                             street="Sveavägen 1", zip="11157", city="Stockholm", company_registry="556000-0000")
+hq, created = ensure_company(
+    "Orasolv Tandvård AB",
+    "SE",
+    "se",
+    email="ekonomi@orasolv.example",
+    street="Sveavägen 1",
+    zip="11157",
+    city="Stockholm",
+    company_registry="556000-0000",
+)
 if created:
     add_bank(hq, "Bankgiro 5050-1055")
-    hq.write({"child_ids": [Command.create({"name": "Orasolv Klinik Solna"}), Command.create({"name": "Orasolv Klinik Uppsala"})]})
+    hq.write(
+        {
+            "child_ids": [
+                Command.create({"name": "Orasolv Klinik Solna"}),
+                Command.create({"name": "Orasolv Klinik Uppsala"}),
+            ]
+        }
+    )
     env.cr.precommit.run()
     policy_se = Policy.search([("company_id", "=", hq.id)], limit=1) or Policy._create_from_profile(hq, "SE")
-    patients = env["res.partner"].create([
-        {"name": f"Patient {name}", "email": f"{name.lower()}@example.com", "lang": lang, "street": "Storgatan 1",
-         "zip": "11122", "city": "Stockholm", "country_id": hq.country_id.id,
-         "nordic_fee_agreed": agreed, "nordic_fee_agreed_date": today - timedelta(days=400) if agreed else False}
-        for name, lang, agreed in [
-            ("Astrid", "sv_SE", True), ("Bertil", "sv_SE", False), ("Cecilia", "sv_SE", True),
-            ("David", "en_US", False), ("Elsa", "sv_SE", True), ("Folke", "sv_SE", False),
+    patients = env["res.partner"].create(
+        [
+            {
+                "name": f"Patient {name}",
+                "email": f"{name.lower()}@example.com",
+                "lang": lang,
+                "street": "Storgatan 1",
+                "zip": "11122",
+                "city": "Stockholm",
+                "country_id": hq.country_id.id,
+                "nordic_fee_agreed": agreed,
+                "nordic_fee_agreed_date": today - timedelta(days=400) if agreed else False,
+            }
+            for name, lang, agreed in [
+                ("Astrid", "sv_SE", True),
+                ("Bertil", "sv_SE", False),
+                ("Cecilia", "sv_SE", True),
+                ("David", "en_US", False),
+                ("Elsa", "sv_SE", True),
+                ("Folke", "sv_SE", False),
+            ]
         ]
-    ])
+    )
     patients[5].write({"nordic_dunning_excluded": True, "nordic_dunning_exclude_reason": "Instalment plan agreed"})
     for clinic in hq.child_ids:
         make_invoices(clinic, patients, 30, "se_ocr2")
     to_replay.append(policy_se)
 
 # --- Norway: a small business using the AutoCollect-like routine ---------------------------
-no_co, created = ensure_company("Fjordservice AS", "NO", "no", email="regnskap@fjordservice.example",
-                                street="Karl Johans gate 1", zip="0154", city="Oslo", company_registry="999999999")
+no_co, created = ensure_company(
+    "Fjordservice AS",
+    "NO",
+    "no",
+    email="regnskap@fjordservice.example",
+    street="Karl Johans gate 1",
+    zip="0154",
+    city="Oslo",
+    company_registry="999999999",
+)
 if created:
     add_bank(no_co, "1503.12.34567")
     policy_no = Policy.search([("company_id", "=", no_co.id)], limit=1) or Policy._create_from_profile(no_co, "NO")
-    customers = env["res.partner"].create([
-        {"name": name, "email": f"post@{name.split()[0].lower()}.example", "lang": lang, "is_company": company,
-         "street": "Storgata 2", "zip": "0155", "city": "Oslo", "country_id": no_co.country_id.id}
-        for name, lang, company in [
-            ("Nordlys Bygg AS", "nb_NO", True), ("Kari Nordmann", "nb_NO", False), ("Ola Hansen", "nb_NO", False),
-            ("Bergen Kafé AS", "nb_NO", True),
+    customers = env["res.partner"].create(
+        [
+            {
+                "name": name,
+                "email": f"post@{name.split()[0].lower()}.example",
+                "lang": lang,
+                "is_company": company,
+                "street": "Storgata 2",
+                "zip": "0155",
+                "city": "Oslo",
+                "country_id": no_co.country_id.id,
+            }
+            for name, lang, company in [
+                ("Nordlys Bygg AS", "nb_NO", True),
+                ("Kari Nordmann", "nb_NO", False),
+                ("Ola Hansen", "nb_NO", False),
+                ("Bergen Kafé AS", "nb_NO", True),
+            ]
         ]
-    ])
+    )
     make_invoices(no_co, customers, 30, "no")
     to_replay.append(policy_no)
 
@@ -137,17 +203,19 @@ Agency = env["nordic.collection.agency"]
 agency = Agency.search([("code", "=", "sandbox")], limit=1)
 if not agency:
     bank = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", hq.id)], limit=1)
-    agency = Agency.create({
-        "name": "Prioriet Inkasso (sandbox)",
-        "code": "sandbox",
-        "base_url": agency_url,
-        "api_key": os.environ.get("DEMO_AGENCY_KEY", "demo-agency-key"),
-        "environment": "test",
-        # A demo database is no production database, but it is not neutralized either.
-        "allow_test_from_production": True,
-        "company_ids": [Command.set((hq | hq.child_ids | no_co).ids)],
-        "payment_journal_id": bank.id,
-    })
+    agency = Agency.create(
+        {
+            "name": "Prioriet Inkasso (sandbox)",
+            "code": "sandbox",
+            "base_url": agency_url,
+            "api_key": os.environ.get("DEMO_AGENCY_KEY", "demo-agency-key"),
+            "environment": "test",
+            # A demo database is no production database, but it is not neutralized either.
+            "allow_test_from_production": True,
+            "company_ids": [Command.set((hq | hq.child_ids | no_co).ids)],
+            "payment_journal_id": bank.id,
+        }
+    )
 secret_file = os.environ.get("DEMO_SIDECAR_KEY_FILE")
 if secret_file and not os.path.exists(secret_file):
     _user, key = Agency._sidecar_provision_user(login="nordic_sidecar")
@@ -165,6 +233,8 @@ for policy in Policy.search([]):
     if not runs.search([("policy_id", "=", policy.id), ("date", "=", today)]):
         runs |= runs.with_company(policy.company_id)._build_for_policies(policy, today)
 env.cr.commit()
-print(f"DEMO: {Policy.search_count([])} policies, "
-      f"{env['nordic.dunning.event'].search_count([])} dunning events so far, "
-      f"{runs.search_count([('state', 'in', ('draft', 'to_approve'))])} run(s) waiting for review today.")
+print(
+    f"DEMO: {Policy.search_count([])} policies, "
+    f"{env['nordic.dunning.event'].search_count([])} dunning events so far, "
+    f"{runs.search_count([('state', 'in', ('draft', 'to_approve'))])} run(s) waiting for review today."
+)

@@ -127,13 +127,17 @@ def ensure_template(extra_modules=()):
     with open(log, "w") as fh:
         res = subprocess.run(
             odoo_cmd(building, "-i", ",".join(modules), "--stop-after-init", "--log-level=warn"),
-            stdout=fh, stderr=subprocess.STDOUT,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
         if res.returncode:
             sys.exit(f"Template build failed; see {log}")
         res = subprocess.run(
             odoo_cmd(building, "--log-level=warn", shell=True),
-            input=PREGENERATE, text=True, stdout=fh, stderr=subprocess.STDOUT,
+            input=PREGENERATE,
+            text=True,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
         if res.returncode:
             sys.exit(f"Asset pregeneration failed; see {log}")

@@ -18,6 +18,8 @@ def test_requirements_resolved_for_python_312(tmp_path):
     )
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "resolve_odoo_requirements.py"), str(reqs)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     assert out == ["lxml==5.2.1", "pytz"]

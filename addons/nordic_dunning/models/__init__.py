@@ -10,7 +10,6 @@ from . import nordic_dunning_dispute
 from . import nordic_dunning_refund
 from . import res_company
 from . import res_config_settings
-from . import res_company
 from . import account_move_approval
 from . import account_move_writeoff
 from . import account_move_collection_evidence

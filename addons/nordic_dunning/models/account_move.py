@@ -1,6 +1,6 @@
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
 from ..tools.sql import execute_values
 
 SCHEDULE_FIELDS = (
@@ -8,6 +8,7 @@ SCHEDULE_FIELDS = (
     "nordic_dunning_next_level_id",
     "nordic_next_dunning_date",
 )
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -49,7 +50,10 @@ class AccountMove(models.Model):
         help="The invoice itself was sent (from Odoo, or attested as sent outside Odoo): only then may it be dunned.",
     )
     nordic_late_interest_line_id = fields.Many2one(
-        "account.move.line", "Late interest charged", readonly=True, copy=False,
+        "account.move.line",
+        "Late interest charged",
+        readonly=True,
+        copy=False,
         help="Receivable line charging the late interest of this invoice, paid after its due date.",
     )
     nordic_dunning_event_ids = fields.One2many("nordic.dunning.event", "move_id", string="Dunning events")
@@ -108,9 +112,7 @@ class AccountMove(models.Model):
 
     def _compute_nordic_dunning_event_count(self):
         counts = dict(
-            self.env["nordic.dunning.event"]._read_group(
-                [("move_id", "in", self.ids)], ["move_id"], ["__count"]
-            )
+            self.env["nordic.dunning.event"]._read_group([("move_id", "in", self.ids)], ["move_id"], ["__count"])
         )
         for move in self:
             move.nordic_dunning_event_count = counts.get(move, 0)
@@ -147,7 +149,9 @@ class AccountMove(models.Model):
                     move.id,
                     policy.id or None,
                     next_level.id or None,
-                    next_level._compute_date(move.invoice_date_due, move.nordic_last_dunning_date) if next_level else None,
+                    next_level._compute_date(move.invoice_date_due, move.nordic_last_dunning_date)
+                    if next_level
+                    else None,
                 )
             )
         self._nordic_write_schedule(rows)
@@ -174,7 +178,7 @@ class AccountMove(models.Model):
                   FROM (VALUES %s) AS v(id, policy_id, level_id, next_date)
                  WHERE m.id = v.id
                 """,
-                rows[start:start + 5000],
+                rows[start : start + 5000],
                 template=None,
                 page_size=5000,
             )
@@ -325,4 +329,3 @@ class AccountMove(models.Model):
             raise UserError(_("No open collection case for these invoices."))
         cases.action_notify_agency()
         return True
-

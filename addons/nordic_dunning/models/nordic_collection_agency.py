@@ -17,30 +17,41 @@ class NordicCollectionAgency(models.Model):
     sequence = fields.Integer(default=10, help="When several agencies serve an invoice, the first one gets it.")
     active = fields.Boolean(default=True, tracking=True)
     adapter_kind = fields.Selection(
-        [("rest", "REST (nordic agency protocol)")], default="rest", required=True, tracking=True,
+        [("rest", "REST (nordic agency protocol)")],
+        default="rest",
+        required=True,
+        tracking=True,
         help="How the sidecar speaks to the agency.",
     )
     base_url = fields.Char("Base URL", required=True, tracking=True)
     api_key = fields.Char("API key", groups="nordic_dunning.group_nordic_dunning_manager", copy=False)
     environment = fields.Selection(
-        [("test", "Test"), ("production", "Production")], default="test", required=True, tracking=True,
+        [("test", "Test"), ("production", "Production")],
+        default="test",
+        required=True,
+        tracking=True,
         help="A production agency is refused from a neutralized (test) database; a test agency is refused "
         "from a production database unless explicitly allowed.",
     )
     allow_test_from_production = fields.Boolean(
-        "Allow from a production database", tracking=True,
+        "Allow from a production database",
+        tracking=True,
         help="Let this test agency be used from a production database (integration tests against a sandbox).",
     )
     company_ids = fields.Many2many(
         "res.company", string="Companies", help="Companies whose invoices this agency collects (empty: all)."
     )
     journal_ids = fields.Many2many(
-        "account.journal", string="Invoice journals", domain="[('type', '=', 'sale')]",
+        "account.journal",
+        string="Invoice journals",
+        domain="[('type', '=', 'sale')]",
         help="Only invoices of these journals (empty: every journal of the companies). A journal match wins "
         "over a company match.",
     )
     payment_journal_id = fields.Many2one(
-        "account.journal", "Payment journal", domain="[('type', 'in', ('bank', 'cash'))]",
+        "account.journal",
+        "Payment journal",
+        domain="[('type', 'in', ('bank', 'cash'))]",
         help="Journal of the payments the agency forwards to us.",
     )
     user_id = fields.Many2one(
@@ -61,11 +72,15 @@ class NordicCollectionAgency(models.Model):
     open_case_count = fields.Integer("Open cases", compute="_compute_stats")
     quarantined_count = fields.Integer("Quarantined changes", compute="_compute_stats")
     avg_handling_days = fields.Float(
-        "Average handling time (days)", compute="_compute_stats", digits=(16, 1),
+        "Average handling time (days)",
+        compute="_compute_stats",
+        digits=(16, 1),
         help="From submission to closure, over the closed cases.",
     )
     recovery_rate = fields.Float(
-        "Recovery rate (%)", compute="_compute_stats", digits=(16, 1),
+        "Recovery rate (%)",
+        compute="_compute_stats",
+        digits=(16, 1),
         help="Paid via the agency in percent of the principal handed over, over the closed cases.",
     )
 
@@ -150,12 +165,14 @@ class NordicCollectionAgency(models.Model):
         if self.environment == "production" and neutralized:
             return _(
                 "Agency %s is a production agency and this database is a neutralized (test) copy: "
-                "nothing is sent to it from here.", self.name,
+                "nothing is sent to it from here.",
+                self.name,
             )
         if self.environment == "test" and not neutralized and not self.allow_test_from_production:
             return _(
                 "Agency %s is a test agency and this is a production database: enable 'Allow from a production "
-                "database' on the agency if this is really intended.", self.name,
+                "database' on the agency if this is really intended.",
+                self.name,
             )
         return False
 
@@ -180,13 +197,15 @@ class NordicCollectionAgency(models.Model):
         if not user:
             # One company is enough: the sidecar methods work as superuser across companies.
             company = self.env["res.company"].sudo().search([], limit=1)
-            user = users.create({
-                "name": name,
-                "login": login,
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [Command.set(group.ids)],
-            })
+            user = users.create(
+                {
+                    "name": name,
+                    "login": login,
+                    "company_id": company.id,
+                    "company_ids": [Command.set(company.ids)],
+                    "groups_id": [Command.set(group.ids)],
+                }
+            )
         # Several companies imply the (access-free) multi-company group; anything else is too much.
         if user.groups_id - group - self.env.ref("base.group_multi_company"):
             raise UserError(_("User %s exists with other groups: the sidecar user must have only its own.", login))

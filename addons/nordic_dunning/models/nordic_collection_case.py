@@ -9,8 +9,8 @@ from stdnum.se import personnummer as se_personnummer
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .nordic_collection_agency import CLOSED_STATES
 from ..tools.sql import execute_values
+from .nordic_collection_agency import CLOSED_STATES
 
 STATES = [
     ("to_submit", "To submit"),
@@ -60,7 +60,11 @@ class NordicCollectionCase(models.Model):
 
     name = fields.Char(required=True, readonly=True, default="/", copy=False)
     uuid = fields.Char(
-        "Idempotency key", required=True, readonly=True, copy=False, default=lambda self: str(uuid.uuid4()),
+        "Idempotency key",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: str(uuid.uuid4()),
         help="Sent to the agency as creditor reference and idempotency key: the agency never registers it twice.",
     )
     agency_id = fields.Many2one("nordic.collection.agency", tracking=True, index=True, ondelete="restrict")
@@ -99,12 +103,20 @@ class NordicCollectionCase(models.Model):
     amount_paid = fields.Monetary("Paid via agency", readonly=True, copy=False)
     amount_remaining = fields.Monetary("Remaining", compute="_compute_amount_remaining", store=True)
     recovery_rate = fields.Float(
-        "Recovery (%)", compute="_compute_amount_remaining", store=True, aggregator="avg",
+        "Recovery (%)",
+        compute="_compute_amount_remaining",
+        store=True,
+        aggregator="avg",
         help="Paid via the agency, in percent of the principal.",
     )
     payment_ids = fields.Many2many(
-        "account.payment", "nordic_collection_case_payment_rel", "case_id", "payment_id",
-        string="Agency payments", readonly=True, copy=False,
+        "account.payment",
+        "nordic_collection_case_payment_rel",
+        "case_id",
+        "payment_id",
+        string="Agency payments",
+        readonly=True,
+        copy=False,
     )
     # Dispute
     disputed = fields.Boolean(tracking=True, copy=False)
@@ -121,7 +133,10 @@ class NordicCollectionCase(models.Model):
     submitted_date = fields.Datetime("Submitted on", readonly=True, copy=False)
     closed_date = fields.Datetime("Closed on", readonly=True, copy=False)
     handling_days = fields.Float(
-        "Handling time (days)", compute="_compute_handling_days", store=True, aggregator="avg",
+        "Handling time (days)",
+        compute="_compute_handling_days",
+        store=True,
+        aggregator="avg",
         help="Days from submission to the agency until the case was closed.",
     )
     last_sync = fields.Datetime(readonly=True, copy=False)
@@ -134,7 +149,7 @@ class NordicCollectionCase(models.Model):
     _sql_constraints = [("uuid_uniq", "unique(uuid)", "The idempotency key of a case must be unique.")]
 
     def init(self):
-        super().init()
+        res = super().init()
         # One open case per invoice; a withdrawn or cancelled case may be followed by a new one.
         self.env.cr.execute(
             """
@@ -149,13 +164,17 @@ class NordicCollectionCase(models.Model):
                 ON nordic_collection_case (agency_id, id) WHERE state IN ('to_submit', 'submitting')
             """
         )
+        return res
 
     @api.depends("amount_principal", "amount_fees", "amount_interest", "agency_fees", "agency_interest", "amount_paid")
     def _compute_amount_remaining(self):
         for case in self:
             owed = (
-                case.amount_principal + case.amount_fees + case.amount_interest
-                + case.agency_fees + case.agency_interest
+                case.amount_principal
+                + case.amount_fees
+                + case.amount_interest
+                + case.agency_fees
+                + case.agency_interest
             )
             case.amount_remaining = case.currency_id.round(max(owed - case.amount_paid, 0.0))
             case.recovery_rate = (
@@ -274,10 +293,13 @@ class NordicCollectionCase(models.Model):
             [("move_id", "in", moves.ids), ("state", "not in", ("withdrawn", "cancelled"))]
         ).move_id
         agency_by_move = self.env["nordic.collection.agency"]._agency_by_move(moves)
-        fees = dict(self.env["nordic.dunning.event"]._read_group(
+        fees = dict(
+            self.env["nordic.dunning.event"]._read_group(
                 [("move_id", "in", moves.ids), ("state", "=", "done"), ("fee_charged", "=", True)],
-                ["move_id"], ["fee_amount:sum"],
-            ))
+                ["move_id"],
+                ["fee_amount:sum"],
+            )
+        )
         vals_list, invalid = [], {}
         for event in events:
             move = event.move_id
@@ -286,36 +308,39 @@ class NordicCollectionCase(models.Model):
             open_moves |= move
             partner = move.commercial_partner_id
             id_number, error = normalize_id_number(
-                partner.company_registry, partner.country_id.code or move.company_id.country_id.code,
+                partner.company_registry,
+                partner.country_id.code or move.company_id.country_id.code,
                 partner.is_company,
             )
             if error:
                 invalid[move.id] = error
             disputed, dispute_text = move._nordic_dispute_info()
             agency = agency_by_move.get(move)
-            vals_list.append({
-                "move_id": move.id,
-                "event_id": event.id,
-                "company_id": move.company_id.id,
-                "partner_id": partner.id,
-                "currency_id": move.currency_id.id,
-                "agency_id": agency.id if agency else False,
-                "user_id": (move.invoice_user_id or (agency and agency.user_id) or self.env.user).id,
-                "debtor_name": partner.name,
-                "debtor_is_company": partner.is_company,
-                "debtor_street": ", ".join(filter(None, [partner.street, partner.street2])),
-                "debtor_zip": partner.zip,
-                "debtor_city": partner.city,
-                "debtor_country_id": (partner.country_id or move.company_id.country_id).id,
-                "debtor_phone": partner.phone or partner.mobile,
-                "debtor_email": partner.email,
-                "debtor_id_number": id_number,
-                "amount_principal": event.amount_residual,
-                "amount_fees": fees.get(move, 0.0),
-                "amount_interest": event.interest_amount,
-                "disputed": bool(disputed),
-                "dispute_text": dispute_text or False,
-            })
+            vals_list.append(
+                {
+                    "move_id": move.id,
+                    "event_id": event.id,
+                    "company_id": move.company_id.id,
+                    "partner_id": partner.id,
+                    "currency_id": move.currency_id.id,
+                    "agency_id": agency.id if agency else False,
+                    "user_id": (move.invoice_user_id or (agency and agency.user_id) or self.env.user).id,
+                    "debtor_name": partner.name,
+                    "debtor_is_company": partner.is_company,
+                    "debtor_street": ", ".join(filter(None, [partner.street, partner.street2])),
+                    "debtor_zip": partner.zip,
+                    "debtor_city": partner.city,
+                    "debtor_country_id": (partner.country_id or move.company_id.country_id).id,
+                    "debtor_phone": partner.phone or partner.mobile,
+                    "debtor_email": partner.email,
+                    "debtor_id_number": id_number,
+                    "amount_principal": event.amount_residual,
+                    "amount_fees": fees.get(move, 0.0),
+                    "amount_interest": event.interest_amount,
+                    "disputed": bool(disputed),
+                    "dispute_text": dispute_text or False,
+                }
+            )
         # Thousands of cases at once: no creation log, no follower, no assignment e-mail per case.
         cases = self.with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True
@@ -372,8 +397,9 @@ class NordicCollectionCase(models.Model):
 
     def action_retry(self):
         """Put a case that failed to submit back in the outbox."""
-        if any(case.state != "to_submit" and not (case.state == "submitting" and not case.external_id)
-               for case in self):
+        if any(
+            case.state != "to_submit" and not (case.state == "submitting" and not case.external_id) for case in self
+        ):
             raise UserError(_("Only cases waiting for submission can be retried."))
         self.write({"state": "to_submit", "claimed_by": False, "claimed_at": False, "last_error": False})
         return True
@@ -398,14 +424,18 @@ class NordicCollectionCase(models.Model):
             raise UserError(_("These cases are closed: there is nothing to tell the agency."))
         if any(not case.agency_id for case in cases):
             raise UserError(_("Choose a collection agency on the case first."))
-        pending = self.env["nordic.collection.case.command"].search(
-            [("case_id", "in", cases.ids), ("action", "=", action), ("state", "=", "pending")]
-        ).case_id
+        pending = (
+            self.env["nordic.collection.case.command"]
+            .search([("case_id", "in", cases.ids), ("action", "=", action), ("state", "=", "pending")])
+            .case_id
+        )
         todo = cases - pending
-        commands = self.env["nordic.collection.case.command"].create([
-            {"case_id": case.id, "action": action, "reason": reason, "data": dict(data or {}, reason=reason or "")}
-            for case in todo
-        ])
+        commands = self.env["nordic.collection.case.command"].create(
+            [
+                {"case_id": case.id, "action": action, "reason": reason, "data": dict(data or {}, reason=reason or "")}
+                for case in todo
+            ]
+        )
         for case in todo:
             case.message_post(
                 body=_("Queued for the agency: %(action)s. %(reason)s", action=action, reason=reason or "")
@@ -427,14 +457,20 @@ class NordicCollectionCase(models.Model):
     def _cron_dispute_deadlines(self):
         """Remind the responsible user of unanswered agency disputes; withdraw at the deadline."""
         today = fields.Date.context_today(self)
-        open_disputes = self.search([
-            ("dispute_at_agency", "=", True), ("dispute_answer", "=", False),
-            ("dispute_reply_by", "!=", False), ("state", "not in", ("withdrawn", "cancelled", "paid")),
-        ])
+        open_disputes = self.search(
+            [
+                ("dispute_at_agency", "=", True),
+                ("dispute_answer", "=", False),
+                ("dispute_reply_by", "!=", False),
+                ("state", "not in", ("withdrawn", "cancelled", "paid")),
+            ]
+        )
         due = open_disputes.filtered(lambda c: c.dispute_reply_by <= today)
         to_remind = (open_disputes - due).filtered(
-            lambda c: not c.dispute_reminded
-            and c.dispute_reply_by - timedelta(days=c.agency_id.dispute_reminder_days or 0) <= today
+            lambda c: (
+                not c.dispute_reminded
+                and c.dispute_reply_by - timedelta(days=c.agency_id.dispute_reminder_days or 0) <= today
+            )
         )
         template = self.env.ref("nordic_dunning.mail_template_collection_dispute_reminder", raise_if_not_found=False)
         if template and to_remind:

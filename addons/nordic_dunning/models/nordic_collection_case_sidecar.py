@@ -3,17 +3,17 @@
 Every method checks that the caller belongs to the sidecar group, then works as superuser:
 the sidecar's technical user has no access right of its own, so it can do nothing but call these.
 """
+
 import json
 from collections import defaultdict
 from datetime import datetime, timedelta
-
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_is_zero
 
-from .nordic_collection_agency import CLOSED_STATES
 from ..tools.sql import execute_values
+from .nordic_collection_agency import CLOSED_STATES
 
 LEASE = timedelta(minutes=10)
 CHANGE_TYPES = ("status", "payment", "fee", "interest", "dispute")
@@ -220,9 +220,14 @@ class NordicCollectionCase(models.Model):
             )
             self.invalidate_model(["external_id", "ocr", "agency_status"])
             to_move = ok_cases.filtered(lambda c: c.state in ("to_submit", "submitting"))
-            to_move.with_context(nordic_case_source="sidecar").write({
-                "state": "submitted", "submitted_date": now, "last_error": False, "last_sync": now,
-            })
+            to_move.with_context(nordic_case_source="sidecar").write(
+                {
+                    "state": "submitted",
+                    "submitted_date": now,
+                    "last_error": False,
+                    "last_sync": now,
+                }
+            )
         for error, recs in failed.items():
             recs.with_context(nordic_case_source="sidecar", nordic_case_note=error[:200]).write(
                 {"state": "to_submit", "last_error": error, "claimed_by": False, "claimed_at": False, "last_sync": now}
@@ -245,8 +250,12 @@ class NordicCollectionCase(models.Model):
         refs = {c.get("creditor_reference") for c in changes if isinstance(c, dict)}
         ext_ids = {str(c.get("case_id")) for c in changes if isinstance(c, dict) and c.get("case_id")}
         cases = self.search(
-            [("agency_id", "=", agency.id), "|", ("uuid", "in", [r for r in refs if isinstance(r, str)]),
-             ("external_id", "in", list(ext_ids))]
+            [
+                ("agency_id", "=", agency.id),
+                "|",
+                ("uuid", "in", [r for r in refs if isinstance(r, str)]),
+                ("external_id", "in", list(ext_ids)),
+            ]
         )
         by_uuid = {case.uuid: case for case in cases}
         by_ext = {case.external_id: case for case in cases if case.external_id}
@@ -328,8 +337,15 @@ class NordicCollectionCase(models.Model):
         if kind == "dispute" and data.get("reply_by"):
             reply_by = fields.Date.to_date(str(data["reply_by"])[:10])
         return {
-            "change_id": change_id, "type": kind, "case": case, "status": status, "amount": amount,
-            "occurred_at": occurred_at, "data": data, "raw": change, "reply_by": reply_by,
+            "change_id": change_id,
+            "type": kind,
+            "case": case,
+            "status": status,
+            "amount": amount,
+            "occurred_at": occurred_at,
+            "data": data,
+            "raw": change,
+            "reply_by": reply_by,
             "external_id": str(change.get("case_id") or "") or False,
         }
 
@@ -339,12 +355,38 @@ class NordicCollectionCase(models.Model):
         now = fields.Datetime.now()
         uid = self.env.uid
         rows = [
-            (agency.id, p["change_id"], p["case"].id, p["type"], p["status"], p["amount"], p["raw"].get("currency"),
-             p["occurred_at"], "applied", None, json.dumps(p["raw"], default=str), uid, now)
+            (
+                agency.id,
+                p["change_id"],
+                p["case"].id,
+                p["type"],
+                p["status"],
+                p["amount"],
+                p["raw"].get("currency"),
+                p["occurred_at"],
+                "applied",
+                None,
+                json.dumps(p["raw"], default=str),
+                uid,
+                now,
+            )
             for p in valid
         ] + [
-            (agency.id, cid, None, (change.get("type") if isinstance(change, dict) else None), None, None, None,
-             None, "quarantined", error, json.dumps(change, default=str), uid, now)
+            (
+                agency.id,
+                cid,
+                None,
+                (change.get("type") if isinstance(change, dict) else None),
+                None,
+                None,
+                None,
+                None,
+                "quarantined",
+                error,
+                json.dumps(change, default=str),
+                uid,
+                now,
+            )
             for cid, change, error in quarantined
         ]
         if not rows:
@@ -454,29 +496,37 @@ class NordicCollectionCase(models.Model):
         paid = defaultdict(float)
         links, change_rows = [], []
         for company, items in by_company.items():
-            journal_c = journal if journal.company_id == company else self.env["account.journal"].search(
-                [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+            journal_c = (
+                journal
+                if journal.company_id == company
+                else self.env["account.journal"].search(
+                    [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
+                )
             )
             if not journal_c:
                 raise UserError(_("No bank journal for agency payments in company %s.", company.name))
             pay_model = self.env["account.payment"].with_company(company)
-            created = pay_model.create([
-                {
-                    "payment_type": "inbound",
-                    "partner_type": "customer",
-                    "partner_id": p["case"].partner_id.id,
-                    "amount": p["amount"],
-                    "currency_id": p["case"].currency_id.id,
-                    "journal_id": journal_c.id,
-                    "company_id": company.id,
-                    "date": p["occurred_at"].date(),
-                    "memo": self.env._(
-                        "%(agency)s payment %(case)s (%(change)s)",
-                        agency=agency.code, case=p["case"].name, change=p["change_id"],
-                    ),
-                }
-                for p in items
-            ])
+            created = pay_model.create(
+                [
+                    {
+                        "payment_type": "inbound",
+                        "partner_type": "customer",
+                        "partner_id": p["case"].partner_id.id,
+                        "amount": p["amount"],
+                        "currency_id": p["case"].currency_id.id,
+                        "journal_id": journal_c.id,
+                        "company_id": company.id,
+                        "date": p["occurred_at"].date(),
+                        "memo": self.env._(
+                            "%(agency)s payment %(case)s (%(change)s)",
+                            agency=agency.code,
+                            case=p["case"].name,
+                            change=p["change_id"],
+                        ),
+                    }
+                    for p in items
+                ]
+            )
             created.action_post()
             plan = []
             for p, payment in zip(items, created, strict=False):
@@ -535,9 +585,7 @@ class NordicCollectionCase(models.Model):
             """,
             [case_ids],
         )
-        self.invalidate_model(
-            ["amount_paid", "agency_fees", "agency_interest", "amount_remaining", "recovery_rate"]
-        )
+        self.invalidate_model(["amount_paid", "agency_fees", "agency_interest", "amount_remaining", "recovery_rate"])
 
     @api.model
     def _sidecar_apply_disputes(self, agency, disputes):
@@ -552,24 +600,28 @@ class NordicCollectionCase(models.Model):
             case = p["case"]
             reply_by = p["reply_by"] or today + timedelta(days=agency.dispute_reply_days or 14)
             text = str(p["data"].get("text") or p["data"].get("reason") or "")
-            case.with_context(tracking_disable=True).write({
-                "disputed": True,
-                "dispute_at_agency": True,
-                "dispute_text": "\n".join(filter(None, [case.dispute_text, text])) or False,
-                "dispute_reply_by": reply_by,
-                "dispute_reminded": False,
-                "dispute_answer": False,
-            })
-            activities.append({
-                "res_model_id": model_id,
-                "res_id": case.id,
-                "activity_type_id": activity_type.id,
-                "summary": _("Answer the debtor's dispute reported by %s", agency.name),
-                "note": text,
-                "user_id": (case.user_id or agency.user_id or self.env.ref("base.user_admin")).id,
-                "date_deadline": reply_by,
-                "automated": True,
-            })
+            case.with_context(tracking_disable=True).write(
+                {
+                    "disputed": True,
+                    "dispute_at_agency": True,
+                    "dispute_text": "\n".join(filter(None, [case.dispute_text, text])) or False,
+                    "dispute_reply_by": reply_by,
+                    "dispute_reminded": False,
+                    "dispute_answer": False,
+                }
+            )
+            activities.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": case.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": _("Answer the debtor's dispute reported by %s", agency.name),
+                    "note": text,
+                    "user_id": (case.user_id or agency.user_id or self.env.ref("base.user_admin")).id,
+                    "date_deadline": reply_by,
+                    "automated": True,
+                }
+            )
         # No assignment e-mail from the technical user: the activity itself is the notification.
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
 
@@ -580,18 +632,20 @@ class NordicCollectionCase(models.Model):
             return
         activity_type = self.env.ref("nordic_dunning.mail_activity_type_collection_write_off")
         model_id = self.env["ir.model"]._get_id(self._name)
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create([
-            {
-                "res_model_id": model_id,
-                "res_id": case.id,
-                "activity_type_id": activity_type.id,
-                "automated": True,
-                "summary": self.env._("Write off %s: collection failed", case.move_id.name),
-                "user_id": (case.user_id or case.agency_id.user_id or self.env.ref("base.user_admin")).id,
-                "date_deadline": fields.Date.context_today(self),
-            }
-            for case in cases
-        ])
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": case.id,
+                    "activity_type_id": activity_type.id,
+                    "automated": True,
+                    "summary": self.env._("Write off %s: collection failed", case.move_id.name),
+                    "user_id": (case.user_id or case.agency_id.user_id or self.env.ref("base.user_admin")).id,
+                    "date_deadline": fields.Date.context_today(self),
+                }
+                for case in cases
+            ]
+        )
 
     # ------------------------------------------------------------------
     # 5. Commands
@@ -601,9 +655,14 @@ class NordicCollectionCase(models.Model):
     def sidecar_pending_commands(self, agency_id, limit):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
-        commands = self.env["nordic.collection.case.command"].sudo().search(
-            [("agency_id", "=", agency.id), ("state", "=", "pending"), ("case_id.external_id", "!=", False)],
-            limit=max(int(limit), 0), order="id",
+        commands = (
+            self.env["nordic.collection.case.command"]
+            .sudo()
+            .search(
+                [("agency_id", "=", agency.id), ("state", "=", "pending"), ("case_id.external_id", "!=", False)],
+                limit=max(int(limit), 0),
+                order="id",
+            )
         )
         return [
             {
@@ -621,10 +680,17 @@ class NordicCollectionCase(models.Model):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
         acks = [a for a in acks or [] if isinstance(a, dict) and a.get("command_id")]
-        commands = self.env["nordic.collection.case.command"].sudo().search([
-            ("id", "in", [int(a["command_id"]) for a in acks]), ("agency_id", "=", agency.id),
-            ("state", "=", "pending"),
-        ])
+        commands = (
+            self.env["nordic.collection.case.command"]
+            .sudo()
+            .search(
+                [
+                    ("id", "in", [int(a["command_id"]) for a in acks]),
+                    ("agency_id", "=", agency.id),
+                    ("state", "=", "pending"),
+                ]
+            )
+        )
         by_id = {command.id: command for command in commands}
         now = fields.Datetime.now()
         done = commands.browse()
@@ -642,11 +708,13 @@ class NordicCollectionCase(models.Model):
                     effects[state] |= command.case_id
             else:
                 attempts = command.attempts + 1
-                command.write({
-                    "attempts": attempts,
-                    "error": str(ack.get("error") or _("Refused by the agency")),
-                    "state": "failed" if attempts >= MAX_COMMAND_ATTEMPTS else "pending",
-                })
+                command.write(
+                    {
+                        "attempts": attempts,
+                        "error": str(ack.get("error") or _("Refused by the agency")),
+                        "state": "failed" if attempts >= MAX_COMMAND_ATTEMPTS else "pending",
+                    }
+                )
         done.write({"state": "done", "done_date": now, "error": False})
         for state, cases in effects.items():
             cases.with_context(nordic_case_source="sidecar").write({"state": state})
@@ -665,13 +733,15 @@ class NordicCollectionCase(models.Model):
         stats = info.get("stats") or {}
         if info.get("agency_id"):
             agency = self._sidecar_agency(info["agency_id"], check_environment=False)
-            agency.write({
-                "last_sync": now,
-                "last_worker": worker,
-                "last_error": (stats.get("error") if isinstance(stats, dict) else None) or False,
-            })
+            agency.write(
+                {
+                    "last_sync": now,
+                    "last_worker": worker,
+                    "last_error": (stats.get("error") if isinstance(stats, dict) else None) or False,
+                }
+            )
         self.env["ir.config_parameter"].sudo().set_param(
-            "nordic_dunning.sidecar_heartbeat", json.dumps({"worker": worker, "at": _iso(now), "stats": stats},
-                                                           default=str)
+            "nordic_dunning.sidecar_heartbeat",
+            json.dumps({"worker": worker, "at": _iso(now), "stats": stats}, default=str),
         )
         return {"ok": True, "time": _iso(now)}

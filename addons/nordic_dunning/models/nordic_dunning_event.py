@@ -55,7 +55,9 @@ class NordicDunningEvent(models.Model):
     activity_id = fields.Many2one("mail.activity", "Call activity", readonly=True)
     fee_move_line_id = fields.Many2one("account.move.line", "Fee entry", readonly=True)
     interest_move_line_id = fields.Many2one("account.move.line", "Interest entry", readonly=True)
-    state = fields.Selection([("done", "Done"), ("cancelled", "Cancelled")], default="done", required=True, readonly=True)
+    state = fields.Selection(
+        [("done", "Done"), ("cancelled", "Cancelled")], default="done", required=True, readonly=True
+    )
     cancel_reason = fields.Char(readonly=True)
     cancel_date = fields.Datetime(readonly=True)
     cancel_user_id = fields.Many2one("res.users", readonly=True)

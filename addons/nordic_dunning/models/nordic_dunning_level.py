@@ -87,12 +87,16 @@ class NordicDunningLevel(models.Model):
                         _(
                             "Level %(level)s: a Swedish %(kind)s fee may be at most %(cap)s kr "
                             "(lag (1981:739) om ersättning för inkassokostnader, 2-4 §§); %(fee)s kr was asked.",
-                            level=level.name, kind=dict(self._fields["kind"].selection)[level.kind],
-                            cap=cap, fee=level.fee_amount,
+                            level=level.name,
+                            kind=dict(self._fields["kind"].selection)[level.kind],
+                            cap=cap,
+                            fee=level.fee_amount,
                         )
                     )
             if country == "SE" and level.fee_rule == "no_reminder":
-                raise ValidationError(_("Level %s: the Norwegian fee rule cannot be used in a Swedish policy.", level.name))
+                raise ValidationError(
+                    _("Level %s: the Norwegian fee rule cannot be used in a Swedish policy.", level.name)
+                )
             if country != "NO":
                 continue
             if level.fee_rule == "fixed":
@@ -102,7 +106,9 @@ class NordicDunningLevel(models.Model):
                         _(
                             "Level %(level)s: a Norwegian reminder fee may be at most 1/20 of the inkassosats "
                             "(%(cap)s kr) (inkassoforskriften § 1-2); %(fee)s kr was asked.",
-                            level=level.name, cap=sats / 20, fee=level.fee_amount,
+                            level=level.name,
+                            cap=sats / 20,
+                            fee=level.fee_amount,
                         )
                     )
             if level.kind == "collection_notice":
@@ -111,7 +117,8 @@ class NordicDunningLevel(models.Model):
                         _(
                             "Level %(level)s: a Norwegian collection notice with a fee may be sent at the earliest "
                             "14 days after the due date (inkassoforskriften § 1-2); %(delay)s days was asked.",
-                            level=level.name, delay=level._min_days_after_due(),
+                            level=level.name,
+                            delay=level._min_days_after_due(),
                         )
                     )
                 if level.payment_term_days < 14:
@@ -119,7 +126,8 @@ class NordicDunningLevel(models.Model):
                         _(
                             "Level %(level)s: a Norwegian collection notice must give at least 14 days to pay "
                             "(inkassoloven § 9); %(days)s days was asked.",
-                            level=level.name, days=level.payment_term_days,
+                            level=level.name,
+                            days=level.payment_term_days,
                         )
                     )
             if level.kind == "payment_demand" and level.payment_term_days < 14:
@@ -127,7 +135,8 @@ class NordicDunningLevel(models.Model):
                     _(
                         "Level %(level)s: a Norwegian payment demand must give at least 14 days to pay or object "
                         "(inkassoloven § 10); %(days)s days was asked.",
-                        level=level.name, days=level.payment_term_days,
+                        level=level.name,
+                        days=level.payment_term_days,
                     )
                 )
 

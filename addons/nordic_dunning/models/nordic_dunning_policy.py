@@ -5,7 +5,6 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools.interest import late_interest
-
 from .nordic_dunning_rate import COUNTRIES
 
 WEEKDAYS = [
@@ -26,15 +25,44 @@ PROFILES = {
         "interest_mode": "show",
         "min_invoice_age": 1,
         "levels": [
-            {"sequence": 1, "name": "Betalningspåminnelse 1", "kind": "reminder", "delay": 5,
-             "delay_unit": "business_days", "delay_base": "due", "fee_rule": "fixed", "fee_amount": 60.0,
-             "payment_term_days": 10, "channel_email": True, "channel_letter": True},
-            {"sequence": 2, "name": "Betalningspåminnelse 2", "kind": "reminder", "delay": 5,
-             "delay_unit": "business_days", "delay_base": "previous", "fee_rule": "none",
-             "payment_term_days": 5, "channel_email": True, "channel_letter": True},
-            {"sequence": 3, "name": "Överlämning till huvudkontoret för inkasso", "kind": "handover", "delay": 5,
-             "delay_unit": "days", "delay_base": "previous", "fee_rule": "none", "interest": False,
-             "payment_term_days": 0, "channel_email": False, "channel_letter": False},
+            {
+                "sequence": 1,
+                "name": "Betalningspåminnelse 1",
+                "kind": "reminder",
+                "delay": 5,
+                "delay_unit": "business_days",
+                "delay_base": "due",
+                "fee_rule": "fixed",
+                "fee_amount": 60.0,
+                "payment_term_days": 10,
+                "channel_email": True,
+                "channel_letter": True,
+            },
+            {
+                "sequence": 2,
+                "name": "Betalningspåminnelse 2",
+                "kind": "reminder",
+                "delay": 5,
+                "delay_unit": "business_days",
+                "delay_base": "previous",
+                "fee_rule": "none",
+                "payment_term_days": 5,
+                "channel_email": True,
+                "channel_letter": True,
+            },
+            {
+                "sequence": 3,
+                "name": "Överlämning till huvudkontoret för inkasso",
+                "kind": "handover",
+                "delay": 5,
+                "delay_unit": "days",
+                "delay_base": "previous",
+                "fee_rule": "none",
+                "interest": False,
+                "payment_term_days": 0,
+                "channel_email": False,
+                "channel_letter": False,
+            },
         ],
     },
     "NO": {
@@ -45,12 +73,32 @@ PROFILES = {
         "interest_mode": "show",
         "min_invoice_age": 14,
         "levels": [
-            {"sequence": 1, "name": "Inkassovarsel", "kind": "collection_notice", "delay": 14,
-             "delay_unit": "days", "delay_base": "due", "fee_rule": "no_reminder",
-             "payment_term_days": 14, "channel_email": True, "channel_letter": True},
-            {"sequence": 2, "name": "Inkassoliste: overføring til inkasso", "kind": "handover", "delay": 15,
-             "delay_unit": "days", "delay_base": "previous", "weekday": "1", "fee_rule": "none",
-             "interest": False, "payment_term_days": 0, "channel_email": False, "channel_letter": False},
+            {
+                "sequence": 1,
+                "name": "Inkassovarsel",
+                "kind": "collection_notice",
+                "delay": 14,
+                "delay_unit": "days",
+                "delay_base": "due",
+                "fee_rule": "no_reminder",
+                "payment_term_days": 14,
+                "channel_email": True,
+                "channel_letter": True,
+            },
+            {
+                "sequence": 2,
+                "name": "Inkassoliste: overføring til inkasso",
+                "kind": "handover",
+                "delay": 15,
+                "delay_unit": "days",
+                "delay_base": "previous",
+                "weekday": "1",
+                "fee_rule": "none",
+                "interest": False,
+                "payment_term_days": 0,
+                "channel_email": False,
+                "channel_letter": False,
+            },
         ],
     },
 }
@@ -103,7 +151,10 @@ class NordicDunningPolicy(models.Model):
         tracking=True,
     )
     user_id = fields.Many2one(
-        "res.users", "Responsible", default=lambda self: self.env.user, tracking=True,
+        "res.users",
+        "Responsible",
+        default=lambda self: self.env.user,
+        tracking=True,
         help="Gets the review activity (and its e-mail) for every run of this policy.",
     )
     confirm_weekday = fields.Selection(WEEKDAYS, default="3", help="Day on which a reviewed run is confirmed.")
@@ -126,9 +177,7 @@ class NordicDunningPolicy(models.Model):
         check_company=True,
         help="Journal of the entries that charge reminder fees and interest.",
     )
-    fee_account_id = fields.Many2one(
-        "account.account", string="Fee income account", check_company=True, tracking=True
-    )
+    fee_account_id = fields.Many2one("account.account", string="Fee income account", check_company=True, tracking=True)
     interest_account_id = fields.Many2one(
         "account.account", string="Interest income account", check_company=True, tracking=True
     )
@@ -136,7 +185,9 @@ class NordicDunningPolicy(models.Model):
         "Minimum open amount", currency_field="currency_id", help="Smaller open amounts are not dunned."
     )
     min_interest_amount = fields.Monetary(
-        "Minimum interest charged", currency_field="currency_id", default=20.0,
+        "Minimum interest charged",
+        currency_field="currency_id",
+        default=20.0,
         help="Late interest below this amount is not charged (but still shown on letters).",
     )
     min_invoice_age = fields.Integer(
@@ -163,8 +214,10 @@ class NordicDunningPolicy(models.Model):
             shared = policy.journal_ids & others.journal_ids
             if shared:
                 raise ValidationError(
-                    _("Journal(s) %(journals)s already belong to another active policy.",
-                      journals=", ".join(shared.mapped("name")))
+                    _(
+                        "Journal(s) %(journals)s already belong to another active policy.",
+                        journals=", ".join(shared.mapped("name")),
+                    )
                 )
 
     @api.constrains("country_code", "level_ids")
@@ -265,9 +318,9 @@ class NordicDunningPolicy(models.Model):
             journal_ids=[Command.set(journals.ids)] if journals else False,
             fee_account_id=first_account(FEE_ACCOUNTS[country_code]).id,
             interest_account_id=first_account(INTEREST_ACCOUNTS[country_code]).id,
-            fee_journal_id=self.env["account.journal"].search(
-                [("type", "=", "general"), *self.env["account.journal"]._check_company_domain(company)], limit=1
-            ).id,
+            fee_journal_id=self.env["account.journal"]
+            .search([("type", "=", "general"), *self.env["account.journal"]._check_company_domain(company)], limit=1)
+            .id,
             level_ids=[Command.create(dict(level)) for level in profile["levels"]],
         )
         if journals:
@@ -301,19 +354,30 @@ class NordicDunningPolicy(models.Model):
         }
         line_vals, income = [], defaultdict(float)
         for charge in charges:
-            line_vals.append(Command.create({
-                "account_id": receivable[charge["invoice"]].id,
-                "partner_id": charge["invoice"].commercial_partner_id.id,
-                "name": charge["label"],
-                "amount_currency": charge["amount"],
-                "currency_id": charge["currency"].id,
-                "date_maturity": charge.get("maturity") or day,
-            }))
+            line_vals.append(
+                Command.create(
+                    {
+                        "account_id": receivable[charge["invoice"]].id,
+                        "partner_id": charge["invoice"].commercial_partner_id.id,
+                        "name": charge["label"],
+                        "amount_currency": charge["amount"],
+                        "currency_id": charge["currency"].id,
+                        "date_maturity": charge.get("maturity") or day,
+                    }
+                )
+            )
             income[(charge["account"].id, charge["currency"].id)] += charge["amount"]
         for (account_id, currency_id), amount in income.items():
-            line_vals.append(Command.create({
-                "account_id": account_id, "name": ref, "amount_currency": -amount, "currency_id": currency_id,
-            }))
+            line_vals.append(
+                Command.create(
+                    {
+                        "account_id": account_id,
+                        "name": ref,
+                        "amount_currency": -amount,
+                        "currency_id": currency_id,
+                    }
+                )
+            )
         move = self.env["account.move"].create(
             {"move_type": "entry", "journal_id": journal.id, "date": day, "ref": ref, "line_ids": line_vals}
         )
@@ -330,31 +394,48 @@ class NordicDunningPolicy(models.Model):
     def _charge_late_interest(self, day):
         """One entry with the interest of this policy's invoices paid late and not yet charged."""
         self.ensure_one()
-        invoices = self.env["account.move"].search([
-            ("nordic_dunning_policy_id", "=", self.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", ("paid", "in_payment")),
-            ("nordic_late_interest_line_id", "=", False),
-            ("invoice_date_due", "<", day),
-        ])
+        invoices = self.env["account.move"].search(
+            [
+                ("nordic_dunning_policy_id", "=", self.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("paid", "in_payment")),
+                ("nordic_late_interest_line_id", "=", False),
+                ("invoice_date_due", "<", day),
+            ]
+        )
         if not invoices:
             return self.env["account.move.line"]
         payments = self.env["nordic.dunning.run"]._payments_by_move(invoices.ids)
-        periods = [(d, Decimal(str(v))) for d, v in self.env["nordic.dunning.rate"]._late_interest_periods(self.country_code)]
+        periods = [
+            (d, Decimal(str(v))) for d, v in self.env["nordic.dunning.rate"]._late_interest_periods(self.country_code)
+        ]
         _fee_account, interest_account = self._charge_accounts()
         charges = []
         for invoice in invoices:
             paid = [(d, Decimal(str(a))) for d, a in payments.get(invoice.id, [])]
             if not paid or max(d for d, _a in paid) <= invoice.invoice_date_due:
                 continue
-            amount = float(late_interest(
-                Decimal(str(invoice.amount_total)), invoice.invoice_date_due, max(d for d, _a in paid), periods, paid,
-                precision=Decimal(str(invoice.currency_id.rounding)),
-            ))
+            amount = float(
+                late_interest(
+                    Decimal(str(invoice.amount_total)),
+                    invoice.invoice_date_due,
+                    max(d for d, _a in paid),
+                    periods,
+                    paid,
+                    precision=Decimal(str(invoice.currency_id.rounding)),
+                )
+            )
             if amount >= (self.min_interest_amount or 0.0) and amount > 0:
-                charges.append({"invoice": invoice, "amount": amount, "currency": invoice.currency_id,
-                                "account": interest_account, "label": _("Late interest %s", invoice.name)})
+                charges.append(
+                    {
+                        "invoice": invoice,
+                        "amount": amount,
+                        "currency": invoice.currency_id,
+                        "account": interest_account,
+                        "label": _("Late interest %s", invoice.name),
+                    }
+                )
         if not charges:
             return self.env["account.move.line"]
         _move, lines = self._post_charges(charges, day, _("Late interest %s", day))

@@ -48,7 +48,9 @@ class NordicDunningRate(models.Model):
     def _periods(self, country_code, rate_type):
         """Sorted [(date_from, value)] of one rate."""
         rates = self.search_read(
-            [("country_code", "=", country_code), ("rate_type", "=", rate_type)], ["date_from", "value"], order="date_from"
+            [("country_code", "=", country_code), ("rate_type", "=", rate_type)],
+            ["date_from", "value"],
+            order="date_from",
         )
         return [(r["date_from"], r["value"]) for r in rates]
 
@@ -62,8 +64,13 @@ class NordicDunningRate(models.Model):
         if not rate and raise_if_missing:
             label = dict(self._fields["rate_type"]._description_selection(self.env))[rate_type]
             raise UserError(
-                _("No %(rate)s for %(country)s is valid on %(day)s: add it under Dunning > Configuration > Legal rates.",
-                  rate=label, country=country_code, day=day)
+                _(
+                    "No %(rate)s for %(country)s is valid on %(day)s: "
+                    "add it under Dunning > Configuration > Legal rates.",
+                    rate=label,
+                    country=country_code,
+                    day=day,
+                )
             )
         return rate.value if rate else None
 

@@ -35,7 +35,10 @@ class NordicDunningRun(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     policy_id = fields.Many2one("nordic.dunning.policy", required=True, check_company=True, tracking=True)
     date = fields.Date(
-        "Dunning date", required=True, default=fields.Date.context_today, tracking=True,
+        "Dunning date",
+        required=True,
+        default=fields.Date.context_today,
+        tracking=True,
         help="Invoices whose next dunning date is on or before this date are proposed.",
     )
     state = fields.Selection(
@@ -72,7 +75,9 @@ class NordicDunningRun(models.Model):
     approved_date = fields.Datetime("Approved on", readonly=True, copy=False)
     cancel_reason = fields.Char(readonly=True, copy=False, tracking=True)
     withheld_note = fields.Text(
-        "Withheld (test database)", readonly=True, copy=False,
+        "Withheld (test database)",
+        readonly=True,
+        copy=False,
         help="What a neutralized database did not send to customers.",
     )
     line_count = fields.Integer(compute="_compute_counts")
@@ -83,12 +88,12 @@ class NordicDunningRun(models.Model):
     fee_total = fields.Monetary("Fees", compute="_compute_counts")
 
     def _compute_counts(self):
-        lines = dict(
-            ((run, state), (count, residual, fee))
+        lines = {
+            (run, state): (count, residual, fee)
             for run, state, count, residual, fee in self.env["nordic.dunning.run.line"]._read_group(
                 [("run_id", "in", self.ids)], ["run_id", "state"], ["__count", "amount_residual:sum", "fee_amount:sum"]
             )
-        )
+        }
         events = dict(
             self.env["nordic.dunning.event"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])
         )
@@ -141,12 +146,14 @@ class NordicDunningRun(models.Model):
         for run in self:
             if run.state != "to_approve":
                 raise UserError(_("Run %s is not waiting for approval.", run.name))
-            run.write({
-                "state": "draft",
-                "approved_user_id": self.env.uid,
-                "approved_date": fields.Datetime.now(),
-                "scheduled_confirm_at": run._next_confirm_moment(),
-            })
+            run.write(
+                {
+                    "state": "draft",
+                    "approved_user_id": self.env.uid,
+                    "approved_date": fields.Datetime.now(),
+                    "scheduled_confirm_at": run._next_confirm_moment(),
+                }
+            )
             run.message_post(body=_("Approved despite: %s", run.anomaly_note or "-"))
         return True
 
@@ -174,7 +181,8 @@ class NordicDunningRun(models.Model):
         policies = self.env["nordic.dunning.policy"].search([("company_id", "in", self.env.companies.ids)])
         runs = self.browse()
         for company in policies.company_id:
-            runs |= self.with_company(company)._build_for_policies(policies.filtered(lambda p: p.company_id == company))
+            own = policies.filtered(lambda p, company=company: p.company_id == company)
+            runs |= self.with_company(company)._build_for_policies(own)
         action = self.env["ir.actions.act_window"]._for_xml_id("nordic_dunning.action_nordic_dunning_run")
         action["domain"] = [("id", "in", runs.ids)]
         action["context"] = {}
@@ -226,7 +234,13 @@ class NordicDunningRun(models.Model):
         """Create one run per policy that has invoices due for a level on ``day``; return the runs."""
         runs = self.browse()
         for policy in policies:
-            run = self.create({"company_id": policy.company_id.id, "policy_id": policy.id, "date": day or fields.Date.context_today(self)})
+            run = self.create(
+                {
+                    "company_id": policy.company_id.id,
+                    "policy_id": policy.id,
+                    "date": day or fields.Date.context_today(self),
+                }
+            )
             run._generate_lines()
             if not run.line_ids and not run.unsent_move_ids:
                 run.unlink()
@@ -277,8 +291,21 @@ class NordicDunningRun(models.Model):
             },
         )
         cols = (
-            "move_id", "partner_id", "currency_id", "level_id", "residual", "total", "due", "invoice_date",
-            "sent", "first", "fee_agreed", "fee_agreed_date", "last_date", "company_id", "disputed",
+            "move_id",
+            "partner_id",
+            "currency_id",
+            "level_id",
+            "residual",
+            "total",
+            "due",
+            "invoice_date",
+            "sent",
+            "first",
+            "fee_agreed",
+            "fee_agreed_date",
+            "last_date",
+            "company_id",
+            "disputed",
         )
         return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
 
@@ -292,9 +319,21 @@ class NordicDunningRun(models.Model):
         uid = self.env.uid
         rows = [
             (
-                self.id, c["company_id"], c["move_id"], c["partner_id"], c["currency_id"], c["level_id"],
-                c["residual"], charges[c["move_id"]][0], charges[c["move_id"]][1], c["first"], "proposed",
-                uid, uid, now, now,
+                self.id,
+                c["company_id"],
+                c["move_id"],
+                c["partner_id"],
+                c["currency_id"],
+                c["level_id"],
+                c["residual"],
+                charges[c["move_id"]][0],
+                charges[c["move_id"]][1],
+                c["first"],
+                "proposed",
+                uid,
+                uid,
+                now,
+                now,
             )
             for c in lines
         ]
@@ -308,7 +347,7 @@ class NordicDunningRun(models.Model):
                      fee_amount, interest_amount, first_measure, state, create_uid, write_uid, create_date, write_date)
                 VALUES %s
                 """,
-                rows[start:start + BATCH],
+                rows[start : start + BATCH],
                 page_size=BATCH,
             )
         if unsent:
@@ -337,7 +376,9 @@ class NordicDunningRun(models.Model):
         }
         payments = self._payments_by_move(move_ids)
         prior = self._prior_events_by_move(move_ids)
-        periods = self.env["nordic.dunning.rate"]._late_interest_periods(country) if policy.interest_mode != "none" else []
+        periods = (
+            self.env["nordic.dunning.rate"]._late_interest_periods(country) if policy.interest_mode != "none" else []
+        )
         rate_today = rate_on(periods, day) or 0.0
         dec_periods = [(d, Decimal(str(v))) for d, v in periods]
         rate_days_cache = {}
@@ -452,8 +493,15 @@ class NordicDunningRun(models.Model):
         self.ensure_one()
         reasons = self._anomalies()
         if reasons:
-            self.write({"state": "to_approve", "anomaly_note": "\n".join(reasons), "scheduled_confirm_at": False,
-                        "approved_user_id": False, "approved_date": False})
+            self.write(
+                {
+                    "state": "to_approve",
+                    "anomaly_note": "\n".join(reasons),
+                    "scheduled_confirm_at": False,
+                    "approved_user_id": False,
+                    "approved_date": False,
+                }
+            )
             self.message_post(body=_("Held for approval: %s", "; ".join(reasons)))
         else:
             self.scheduled_confirm_at = self._next_confirm_moment()
@@ -467,13 +515,19 @@ class NordicDunningRun(models.Model):
         if self.state == "to_approve":
             summary = _("Dunning run held for approval")
         elif self.scheduled_confirm_at:
-            summary = _("Review the dunning run: confirms itself at %s unless stopped",
-                        fields.Datetime.context_timestamp(self.with_user(user), self.scheduled_confirm_at).strftime("%Y-%m-%d %H:%M"))
+            summary = _(
+                "Review the dunning run: confirms itself at %s unless stopped",
+                fields.Datetime.context_timestamp(self.with_user(user), self.scheduled_confirm_at).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+            )
         else:
             summary = _("Review and confirm the dunning run")
         self.activity_schedule(
             "mail.mail_activity_data_todo",
-            date_deadline=fields.Datetime.to_datetime(self.scheduled_confirm_at).date() if self.scheduled_confirm_at else self.date,
+            date_deadline=fields.Datetime.to_datetime(self.scheduled_confirm_at).date()
+            if self.scheduled_confirm_at
+            else self.date,
             summary=summary,
             user_id=user.id,
         )
@@ -501,8 +555,13 @@ class NordicDunningRun(models.Model):
         if not count:
             return reasons
         if company.nordic_anomaly_max_lines and count > company.nordic_anomaly_max_lines:
-            reasons.append(_("%(count)s lines, more than the limit of %(limit)s.",
-                             count=count, limit=company.nordic_anomaly_max_lines))
+            reasons.append(
+                _(
+                    "%(count)s lines, more than the limit of %(limit)s.",
+                    count=count,
+                    limit=company.nordic_anomaly_max_lines,
+                )
+            )
         if future:
             reasons.append(_("%(count)s invoice(s) dated after the run date %(day)s.", count=future, day=self.date))
         checked = count >= (company.nordic_anomaly_min_lines or 0)
@@ -511,21 +570,38 @@ class NordicDunningRun(models.Model):
         if factor and len(history) >= 3:
             median = statistics.median(lines for lines, _first in history)
             if count > factor * median:
-                reasons.append(_("%(count)s lines, more than %(factor)s times the usual %(median)s of recent runs.",
-                                 count=count, factor=factor, median=median))
+                reasons.append(
+                    _(
+                        "%(count)s lines, more than %(factor)s times the usual %(median)s of recent runs.",
+                        count=count,
+                        factor=factor,
+                        median=median,
+                    )
+                )
         share = company.nordic_anomaly_first_share
         if share and history and 100.0 * first / count >= share:
             past_lines = sum(lines for lines, _first in history)
             past_first = sum(first_ for _lines, first_ in history)
             if past_lines and 100.0 * past_first / past_lines < share:
-                reasons.append(_("%(pct)s%% of the invoices never had a measure before (usually %(usual)s%%).",
-                                 pct=round(100.0 * first / count), usual=round(100.0 * past_first / past_lines)))
+                reasons.append(
+                    _(
+                        "%(pct)s%% of the invoices never had a measure before (usually %(usual)s%%).",
+                        pct=round(100.0 * first / count),
+                        usual=round(100.0 * past_first / past_lines),
+                    )
+                )
         amount_factor = company.nordic_anomaly_amount_factor
         if amount_factor and largest:
             median_amount = self._anomaly_median_amount()
             if median_amount and largest > amount_factor * median_amount:
-                reasons.append(_("An invoice of %(amount)s, more than %(factor)s times the usual %(median)s.",
-                                 amount=largest, factor=amount_factor, median=median_amount))
+                reasons.append(
+                    _(
+                        "An invoice of %(amount)s, more than %(factor)s times the usual %(median)s.",
+                        amount=largest,
+                        factor=amount_factor,
+                        median=median_amount,
+                    )
+                )
         return reasons
 
     def _anomaly_history(self):
@@ -589,8 +665,14 @@ class NordicDunningRun(models.Model):
         self._advance_invoices(rows, day)
         self._handover(events.search([("id", "in", events.ids), ("kind", "=", "handover")]))
         self._communicate(events)
-        self.write({"state": "done", "confirm_user_id": self.env.uid, "confirm_date": fields.Datetime.now(),
-                    "scheduled_confirm_at": False})
+        self.write(
+            {
+                "state": "done",
+                "confirm_user_id": self.env.uid,
+                "confirm_date": fields.Datetime.now(),
+                "scheduled_confirm_at": False,
+            }
+        )
         self.activity_ids.action_feedback(feedback=_("Confirmed"))
         self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
@@ -618,9 +700,28 @@ class NordicDunningRun(models.Model):
             [self.id],
         )
         cols = (
-            "line_id", "move_id", "partner_id", "company_id", "currency_id", "level_id", "line_residual",
-            "line_fee", "line_interest", "residual", "total", "disputed", "due", "invoice_date", "fee_agreed",
-            "fee_agreed_date", "reference", "name", "open", "excluded", "same_level", "sent",
+            "line_id",
+            "move_id",
+            "partner_id",
+            "company_id",
+            "currency_id",
+            "level_id",
+            "line_residual",
+            "line_fee",
+            "line_interest",
+            "residual",
+            "total",
+            "disputed",
+            "due",
+            "invoice_date",
+            "fee_agreed",
+            "fee_agreed_date",
+            "reference",
+            "name",
+            "open",
+            "excluded",
+            "same_level",
+            "sent",
         )
         return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
 
@@ -678,7 +779,9 @@ class NordicDunningRun(models.Model):
                 _(
                     "Nothing was done: these invoices are not yet %(days)s days past their due date, the minimum "
                     "of policy %(policy)s:\n%(names)s",
-                    days=min_age, policy=self.policy_id.name, names="\n".join(young),
+                    days=min_age,
+                    policy=self.policy_id.name,
+                    names="\n".join(young),
                 )
             )
 
@@ -713,12 +816,33 @@ class NordicDunningRun(models.Model):
             shown_interest = interest if interest_mode != "none" else 0.0
             values.append(
                 (
-                    row["move_id"], row["partner_id"], row["company_id"], row["currency_id"], self.id,
-                    self.policy_id.id, level["id"], level["sequence"], level["kind"], day, level["deadline"],
-                    row["residual"], fee, shown_interest, rate if shown_interest else 0.0,
-                    row["residual"] + fee + shown_interest, row["reference"],
-                    level["channel_email"], level["channel_letter"], level["channel_call"],
-                    uid, "done", uid, uid, now, now, row["line_id"],
+                    row["move_id"],
+                    row["partner_id"],
+                    row["company_id"],
+                    row["currency_id"],
+                    self.id,
+                    self.policy_id.id,
+                    level["id"],
+                    level["sequence"],
+                    level["kind"],
+                    day,
+                    level["deadline"],
+                    row["residual"],
+                    fee,
+                    shown_interest,
+                    rate if shown_interest else 0.0,
+                    row["residual"] + fee + shown_interest,
+                    row["reference"],
+                    level["channel_email"],
+                    level["channel_letter"],
+                    level["channel_call"],
+                    uid,
+                    "done",
+                    uid,
+                    uid,
+                    now,
+                    now,
+                    row["line_id"],
                 )
             )
         event_ids = []
@@ -746,7 +870,7 @@ class NordicDunningRun(models.Model):
                   FROM ins WHERE l.move_id = ins.move_id AND l.run_id = {int(self.id)}
                 RETURNING ins.id
                 """,
-                values[start:start + BATCH],
+                values[start : start + BATCH],
                 page_size=BATCH,
                 fetch=True,
             )
@@ -766,7 +890,8 @@ class NordicDunningRun(models.Model):
         fee_events = events.search([("id", "in", events.ids), ("fee_amount", ">", 0)])
         interest_events = (
             events.search([("id", "in", events.ids), ("interest_amount", ">", 0)])
-            if policy.interest_mode == "charge" else events.browse()
+            if policy.interest_mode == "charge"
+            else events.browse()
         )
         if not fee_events and not interest_events:
             return
@@ -774,15 +899,18 @@ class NordicDunningRun(models.Model):
         charges, keys = [], []
         for kind, recs, account in (("fee", fee_events, fee_account), ("interest", interest_events, interest_account)):
             for event in recs:
-                charges.append({
-                    "invoice": event.move_id,
-                    "amount": event.fee_amount if kind == "fee" else event.interest_amount,
-                    "currency": event.currency_id,
-                    "account": account,
-                    "label": _("Reminder fee %s", event.move_id.name) if kind == "fee"
-                    else _("Late interest %s", event.move_id.name),
-                    "maturity": event.deadline_date,
-                })
+                charges.append(
+                    {
+                        "invoice": event.move_id,
+                        "amount": event.fee_amount if kind == "fee" else event.interest_amount,
+                        "currency": event.currency_id,
+                        "account": account,
+                        "label": _("Reminder fee %s", event.move_id.name)
+                        if kind == "fee"
+                        else _("Late interest %s", event.move_id.name),
+                        "maturity": event.deadline_date,
+                    }
+                )
                 keys.append((kind, event))
         move, receivable_lines = policy._post_charges(charges, self.date, _("Dunning charges %s", self.name))
         for (kind, event), line in zip(keys, receivable_lines):
@@ -791,8 +919,8 @@ class NordicDunningRun(models.Model):
             else:
                 event.write({"interest_move_line_id": line.id})
         self.env.cr.execute(
-            "UPDATE nordic_dunning_event SET fee_charged = fee_amount > 0, interest_charged = %s AND interest_amount > 0"
-            " WHERE id = ANY(%s)",
+            "UPDATE nordic_dunning_event SET fee_charged = fee_amount > 0,"
+            " interest_charged = %s AND interest_amount > 0 WHERE id = ANY(%s)",
             [policy.interest_mode == "charge", (fee_events | interest_events).ids],
         )
         events.invalidate_recordset(["fee_charged", "interest_charged"])
@@ -808,10 +936,17 @@ class NordicDunningRun(models.Model):
             key = (next_level.id, row["due"])
             if next_level and key not in dates:
                 dates[key] = next_level._compute_date(row["due"], day)
-            values.append((
-                row["move_id"], self.policy_id.id, next_level.id or None, dates.get(key) if next_level else None,
-                level.id, "handed_over" if level.kind == "handover" else "in_dunning", day,
-            ))
+            values.append(
+                (
+                    row["move_id"],
+                    self.policy_id.id,
+                    next_level.id or None,
+                    dates.get(key) if next_level else None,
+                    level.id,
+                    "handed_over" if level.kind == "handover" else "in_dunning",
+                    day,
+                )
+            )
         rows = values
         for start in range(0, len(rows), BATCH):
             execute_values(
@@ -827,13 +962,19 @@ class NordicDunningRun(models.Model):
                   FROM (VALUES %s) AS v(id, policy_id, next_level_id, next_date, level_id, state, day)
                  WHERE m.id = v.id
                 """,
-                rows[start:start + BATCH],
+                rows[start : start + BATCH],
                 page_size=BATCH,
             )
-        self.env["account.move"].invalidate_model([
-            "nordic_dunning_policy_id", "nordic_dunning_next_level_id", "nordic_next_dunning_date",
-            "nordic_dunning_level_id", "nordic_dunning_state", "nordic_last_dunning_date",
-        ])
+        self.env["account.move"].invalidate_model(
+            [
+                "nordic_dunning_policy_id",
+                "nordic_dunning_next_level_id",
+                "nordic_next_dunning_date",
+                "nordic_dunning_level_id",
+                "nordic_dunning_state",
+                "nordic_last_dunning_date",
+            ]
+        )
         # Written by SQL: stored computes that read these columns recompute. Only a hand-over can move the
         # tandvårdsstöd flag (it needs one); the other invoices would recompute to the same value.
         handed_over = [row[0] for row in rows if row[5] == "handed_over"]
@@ -872,7 +1013,8 @@ class NordicDunningRun(models.Model):
         note = _(
             "Test database (neutralized): %(mails)s e-mail(s) and %(letters)s letter(s) were withheld; "
             "customers: %(names)s",
-            mails=len(mails), letters=len(letters),
+            mails=len(mails),
+            letters=len(letters),
             names=", ".join(names[:50]) + (_(" and %s more", len(names) - 50) if len(names) > 50 else ""),
         )
         self.withheld_note = note
@@ -897,17 +1039,21 @@ class NordicDunningRun(models.Model):
             return
         activity_type = self.env.ref("mail.mail_activity_data_call")
         model_id = self.env["ir.model"]._get_id("account.move")
-        activities = self.env["mail.activity"].create([
-            {
-                "res_model_id": model_id,
-                "res_id": event.move_id.id,
-                "activity_type_id": activity_type.id,
-                "summary": _("Call about %(invoice)s (%(level)s)", invoice=event.move_id.name, level=event.level_id.name),
-                "user_id": (event.move_id.invoice_user_id or self.env.user).id,
-                "date_deadline": event.date,
-            }
-            for event in events
-        ])
+        activities = self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": event.move_id.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": _(
+                        "Call about %(invoice)s (%(level)s)", invoice=event.move_id.name, level=event.level_id.name
+                    ),
+                    "user_id": (event.move_id.invoice_user_id or self.env.user).id,
+                    "date_deadline": event.date,
+                }
+                for event in events
+            ]
+        )
         for event, activity in zip(events, activities):
             event.activity_id = activity
 
@@ -916,13 +1062,15 @@ class NordicDunningRun(models.Model):
             return
         report = self.env.ref("nordic_dunning.action_report_dunning_letter")
         content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(report, events.ids)
-        attachment = self.env["ir.attachment"].create({
-            "name": f"{self.name.replace('/', '-')}-letters.pdf",
-            "raw": content,
-            "res_model": self._name,
-            "res_id": self.id,
-            "mimetype": "application/pdf",
-        })
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{self.name.replace('/', '-')}-letters.pdf",
+                "raw": content,
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf",
+            }
+        )
         self.letter_attachment_id = attachment
         events.write({"letter_attachment_id": attachment.id})
 
@@ -935,7 +1083,8 @@ class NordicDunningRun(models.Model):
         """Daily: a run per active policy with invoices due for a level."""
         policies = self.env["nordic.dunning.policy"].search([])
         for company in policies.company_id:
-            self.with_company(company)._build_for_policies(policies.filtered(lambda p: p.company_id == company))
+            own = policies.filtered(lambda p, company=company: p.company_id == company)
+            self.with_company(company)._build_for_policies(own)
             if not getattr(threading.current_thread(), "testing", False):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
 

@@ -43,7 +43,12 @@ class NordicDunningRunLine(models.Model):
     def action_stop(self):
         """Stop these invoices from going on to the proposed level (seed 004's opt-out)."""
         self._check_run_open()
-        self.write({"state": "stopped", "note": self.env.context.get("nordic_stop_reason") or _("Stopped by %s", self.env.user.name)})
+        self.write(
+            {
+                "state": "stopped",
+                "note": self.env.context.get("nordic_stop_reason") or _("Stopped by %s", self.env.user.name),
+            }
+        )
         return True
 
     def action_restore(self):

@@ -19,8 +19,14 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
         cls.policy = cls.env["nordic.dunning.policy"]._create_from_profile(cls.company, cls.country_code)
         cls.levels = cls.policy.level_ids.sorted("sequence")
         cls.customer = cls.env["res.partner"].create(
-            {"name": "Patient Ada", "email": "ada@example.com", "lang": "en_US", "street": "Storgatan 1",
-             "zip": "11122", "city": "Stockholm"}
+            {
+                "name": "Patient Ada",
+                "email": "ada@example.com",
+                "lang": "en_US",
+                "street": "Storgatan 1",
+                "zip": "11122",
+                "city": "Stockholm",
+            }
         )
         cls.sale_journal = cls.company_data["default_journal_sale"]
 
@@ -29,24 +35,41 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
         return super().get_default_groups() | cls.env.ref("nordic_dunning.group_nordic_dunning_manager")
 
     @classmethod
-    def make_invoice(cls, amount=1000.0, due=date(2026, 4, 1), partner=None, sent=True, invoice_date=None,
-                     taxes=False, journal=None, company=None):
+    def make_invoice(
+        cls,
+        amount=1000.0,
+        due=date(2026, 4, 1),
+        partner=None,
+        sent=True,
+        invoice_date=None,
+        taxes=False,
+        journal=None,
+        company=None,
+    ):
         """A posted customer invoice of ``amount`` due on ``due``, sent to the customer unless told otherwise."""
         vals = {"journal_id": (journal or cls.sale_journal).id} if not company else {}
-        move = cls.env["account.move"].with_company(company or cls.company).create(
-            {
-                **vals,
-                "move_type": "out_invoice",
-                "partner_id": (partner or cls.customer).id,
-                "invoice_date": invoice_date or due.replace(day=1) if due.day > 1 else due,
-                "invoice_date_due": due,
-                "invoice_line_ids": [
-                    Command.create(
-                        {"name": "Treatment", "quantity": 1, "price_unit": amount,
-                         "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()]}
-                    )
-                ],
-            }
+        move = (
+            cls.env["account.move"]
+            .with_company(company or cls.company)
+            .create(
+                {
+                    **vals,
+                    "move_type": "out_invoice",
+                    "partner_id": (partner or cls.customer).id,
+                    "invoice_date": invoice_date or due.replace(day=1) if due.day > 1 else due,
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Treatment",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.set(taxes.ids)] if taxes else [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
         )
         move.action_post()
         if sent:

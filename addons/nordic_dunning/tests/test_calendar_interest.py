@@ -35,14 +35,18 @@ class TestCalendarInterest(BaseCase):
         periods = [(date(2025, 1, 1), Decimal("11")), (date(2025, 7, 1), Decimal("10"))]
         payments = [(date(2025, 8, 1), Decimal("4000"))]
         segments = interest_segments(Decimal("10000"), date(2025, 6, 15), date(2025, 9, 30), periods, payments)
-        self.assertEqual([(s[0], s[1], s[2], s[4]) for s in segments], [
-            (date(2025, 6, 15), date(2025, 7, 1), Decimal("10000"), 16),
-            (date(2025, 7, 1), date(2025, 8, 1), Decimal("10000"), 31),
-            (date(2025, 8, 1), date(2025, 9, 30), Decimal("6000"), 60),
-        ])
+        self.assertEqual(
+            [(s[0], s[1], s[2], s[4]) for s in segments],
+            [
+                (date(2025, 6, 15), date(2025, 7, 1), Decimal("10000"), 16),
+                (date(2025, 7, 1), date(2025, 8, 1), Decimal("10000"), 31),
+                (date(2025, 8, 1), date(2025, 9, 30), Decimal("6000"), 60),
+            ],
+        )
         # 10000*11%*16/365 + 10000*10%*31/365 + 6000*10%*60/365 = 48.219 + 84.932 + 98.630
-        self.assertEqual(late_interest(Decimal("10000"), date(2025, 6, 15), date(2025, 9, 30), periods, payments),
-                         Decimal("231.78"))
+        self.assertEqual(
+            late_interest(Decimal("10000"), date(2025, 6, 15), date(2025, 9, 30), periods, payments), Decimal("231.78")
+        )
 
     def test_no_interest_before_due(self):
         """Nothing accrues on or before the due date."""

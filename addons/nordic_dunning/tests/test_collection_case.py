@@ -14,16 +14,23 @@ class TestCollectionCase(NordicCollectionCommon):
 
     def test_handover_creates_cases(self):
         """The hand-over level creates one case per invoice, for the serving agency, with the debtor snapshot."""
-        self.customer.write({"is_company": True, "company_registry": "556036-0793", "phone": "+46 8 123 45",
-                             "country_id": self.env.ref("base.se").id})
+        self.customer.write(
+            {
+                "is_company": True,
+                "company_registry": "556036-0793",
+                "phone": "+46 8 123 45",
+                "country_id": self.env.ref("base.se").id,
+            }
+        )
         first = self.make_invoice(1000.0, due=date(2026, 4, 1))
         second = self.make_invoice(500.0, due=date(2026, 4, 1))
         cases = self.hand_over(first, second)
         self.assertEqual(len(cases), 2)
         case = cases.filtered(lambda c: c.move_id == first)
         self.assertEqual((case.state, case.agency_id, case.amount_principal), ("to_submit", self.agency, 1000.0))
-        self.assertEqual((case.debtor_name, case.debtor_id_number, case.debtor_is_company),
-                         ("Patient Ada", "5560360793", True))
+        self.assertEqual(
+            (case.debtor_name, case.debtor_id_number, case.debtor_is_company), ("Patient Ada", "5560360793", True)
+        )
         self.assertEqual(case.debtor_email, "ada@example.com")
         self.assertEqual(first.nordic_collection_case_ids, case)
         self.assertEqual(first.nordic_collection_case_count, 1)
@@ -32,8 +39,9 @@ class TestCollectionCase(NordicCollectionCommon):
 
     def test_handover_keeps_invalid_id_number_out(self):
         """An invalid organisation number on the customer is left out of the case, with a note; nothing blocks."""
-        self.customer.write({"is_company": True, "company_registry": "556036-0794",
-                             "country_id": self.env.ref("base.se").id})
+        self.customer.write(
+            {"is_company": True, "company_registry": "556036-0794", "country_id": self.env.ref("base.se").id}
+        )
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         case = self.hand_over(invoice)
         self.assertFalse(case.debtor_id_number)
@@ -54,8 +62,15 @@ class TestCollectionCase(NordicCollectionCommon):
         """A case is never created for an invoice without proof of sending."""
         invoice = self.make_invoice(800.0, sent=False)
         with self.assertRaisesRegex(UserError, invoice.name):
-            self.Case.create({"move_id": invoice.id, "company_id": self.company.id, "partner_id": self.customer.id,
-                              "currency_id": invoice.currency_id.id, "debtor_name": "x"})
+            self.Case.create(
+                {
+                    "move_id": invoice.id,
+                    "company_id": self.company.id,
+                    "partner_id": self.customer.id,
+                    "currency_id": invoice.currency_id.id,
+                    "debtor_name": "x",
+                }
+            )
 
     def test_one_open_case_per_invoice(self):
         """A second hand-over of the same invoice creates no second case."""
@@ -75,7 +90,7 @@ class TestCollectionCase(NordicCollectionCommon):
         self.assertEqual((routing[general], routing[technical]), (units, self.agency))
 
     def test_notify_agency_queues_one_pause(self):
-        """"Notify agency" on the invoice queues one pause command, however often it is pressed."""
+        """ "Notify agency" on the invoice queues one pause command, however often it is pressed."""
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         case = self.hand_over(invoice)
         invoice.action_nordic_notify_agency()
@@ -98,9 +113,15 @@ class TestCollectionCase(NordicCollectionCommon):
         case = self.make_case()
         self.submit(case)
         reply_by = fields.Date.today() + timedelta(days=10)
-        self.Case.with_user(self.sidecar_user).sidecar_apply_changes(self.agency.id, [
-            self.change(case, "d1", kind="dispute", data={"reply_by": reply_by.isoformat(), "text": "Never ordered"}),
-        ], "c1")
+        self.Case.with_user(self.sidecar_user).sidecar_apply_changes(
+            self.agency.id,
+            [
+                self.change(
+                    case, "d1", kind="dispute", data={"reply_by": reply_by.isoformat(), "text": "Never ordered"}
+                ),
+            ],
+            "c1",
+        )
         self.assertTrue(case.dispute_at_agency and case.disputed)
         self.assertEqual(case.dispute_reply_by, reply_by)
         activity = case.activity_ids

@@ -14,14 +14,16 @@ class TestDunningNO(NordicDunningCommon):
     country_code = "NO"
 
     def test_notice_timing_and_fee_2025(self):
-        """Collection notice at the earliest 14 days after due, fee 1/20 of the 2025 inkassosats (35 kr), 14-day deadline."""
+        """Collection notice at the earliest 14 days after due, fee 1/20 of the 2025 inkassosats (35 kr), 14 days."""
         invoice = self.make_invoice(2000.0, due=date(2025, 12, 1))
         self.assertEqual(invoice.nordic_next_dunning_date, date(2025, 12, 15))
         self.assertFalse(self.build_run(date(2025, 12, 14)))
         run = self.build_run(date(2025, 12, 15))
         self.assertEqual(run.line_ids.fee_amount, 35.0)
         event = self.confirm(run)
-        self.assertEqual((event.kind, event.fee_amount, event.deadline_date), ("collection_notice", 35.0, date(2025, 12, 29)))
+        self.assertEqual(
+            (event.kind, event.fee_amount, event.deadline_date), ("collection_notice", 35.0, date(2025, 12, 29))
+        )
         self.assertTrue(event.fee_charged)
         # Hand-over on the first Tuesday after the notice's deadline has passed.
         self.assertEqual(invoice.nordic_next_dunning_date, date(2025, 12, 30))
@@ -34,23 +36,58 @@ class TestDunningNO(NordicDunningCommon):
 
     def test_fee_cap(self):
         """Fee only when the previous reminder's 14-day deadline was missed, and at most two fees (§ 1-3)."""
-        policy = self.env["nordic.dunning.policy"].create({
-            "name": "Four reminders",
-            "company_id": self.company.id,
-            "country_code": "NO",
-            "journal_ids": [Command.set(self.sale_journal.ids)],
-            "min_invoice_age": 14,
-            "level_ids": [
-                Command.create({"sequence": 1, "name": "R1", "kind": "reminder", "delay": 14, "delay_base": "due",
-                                "fee_rule": "no_reminder", "payment_term_days": 14}),
-                Command.create({"sequence": 2, "name": "R2", "kind": "reminder", "delay": 7,
-                                "fee_rule": "no_reminder", "payment_term_days": 14}),
-                Command.create({"sequence": 3, "name": "R3", "kind": "reminder", "delay": 14,
-                                "fee_rule": "no_reminder", "payment_term_days": 14}),
-                Command.create({"sequence": 4, "name": "R4", "kind": "reminder", "delay": 14,
-                                "fee_rule": "no_reminder", "payment_term_days": 14}),
-            ],
-        })
+        policy = self.env["nordic.dunning.policy"].create(
+            {
+                "name": "Four reminders",
+                "company_id": self.company.id,
+                "country_code": "NO",
+                "journal_ids": [Command.set(self.sale_journal.ids)],
+                "min_invoice_age": 14,
+                "level_ids": [
+                    Command.create(
+                        {
+                            "sequence": 1,
+                            "name": "R1",
+                            "kind": "reminder",
+                            "delay": 14,
+                            "delay_base": "due",
+                            "fee_rule": "no_reminder",
+                            "payment_term_days": 14,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "sequence": 2,
+                            "name": "R2",
+                            "kind": "reminder",
+                            "delay": 7,
+                            "fee_rule": "no_reminder",
+                            "payment_term_days": 14,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "sequence": 3,
+                            "name": "R3",
+                            "kind": "reminder",
+                            "delay": 14,
+                            "fee_rule": "no_reminder",
+                            "payment_term_days": 14,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "sequence": 4,
+                            "name": "R4",
+                            "kind": "reminder",
+                            "delay": 14,
+                            "fee_rule": "no_reminder",
+                            "payment_term_days": 14,
+                        }
+                    ),
+                ],
+            }
+        )
         invoice = self.make_invoice(2000.0, due=date(2026, 2, 2))
         self.assertEqual(invoice.nordic_dunning_policy_id, policy, "a journal policy wins over the company default")
         fees = []
@@ -66,7 +103,9 @@ class TestDunningNO(NordicDunningCommon):
         with freeze_time(datetime(2025, 12, 30, 9, 0)):
             run = self.build_run(date(2025, 12, 30))
             self.assertEqual(run.line_ids.move_id, keep | stop)
-            self.assertEqual(run.scheduled_confirm_at, datetime(2026, 1, 1, 7, 0), "Thursday 08:00 in Oslo is 07:00 UTC")
+            self.assertEqual(
+                run.scheduled_confirm_at, datetime(2026, 1, 1, 7, 0), "Thursday 08:00 in Oslo is 07:00 UTC"
+            )
             self.assertEqual(run.activity_ids.user_id, self.policy.user_id, "the responsible is told to review")
             run.line_ids.filtered(lambda line: line.move_id == stop).action_stop()
             self.assertFalse(self.env["nordic.dunning.run"]._cron_confirm_scheduled(), "not yet Thursday")

@@ -25,7 +25,9 @@ class TestDunningSE(NordicDunningCommon):
         self.assertEqual(run.line_ids.move_id, invoice)
         event = self.confirm(run)
         self.assertEqual(run.state, "done")
-        self.assertEqual((event.level_id, event.date, event.amount_residual), (self.levels[0], date(2026, 4, 10), 1000.0))
+        self.assertEqual(
+            (event.level_id, event.date, event.amount_residual), (self.levels[0], date(2026, 4, 10), 1000.0)
+        )
         self.assertEqual(invoice.nordic_dunning_level_id, self.levels[0])
         self.assertEqual(invoice.nordic_dunning_state, "in_dunning")
         self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 4, 17))
@@ -61,8 +63,12 @@ class TestDunningSE(NordicDunningCommon):
 
     def test_no_fee_without_agreement(self):
         """A Swedish reminder fee is charged only when the customer agreed to it before the debt arose."""
-        agreed = self.customer.copy({"name": "Agreed", "nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 1, 1)})
-        late = self.customer.copy({"name": "Agreed late", "nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 4, 5)})
+        agreed = self.customer.copy(
+            {"name": "Agreed", "nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 1, 1)}
+        )
+        late = self.customer.copy(
+            {"name": "Agreed late", "nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 4, 5)}
+        )
         inv_plain = self.make_invoice(1000.0, due=date(2026, 4, 1))
         inv_agreed = self.make_invoice(1000.0, due=date(2026, 4, 1), partner=agreed)
         inv_late = self.make_invoice(1000.0, due=date(2026, 4, 1), partner=late)
@@ -72,7 +78,9 @@ class TestDunningSE(NordicDunningCommon):
         fee_event = events.filtered(lambda e: e.move_id == inv_agreed)
         self.assertTrue(fee_event.fee_charged)
         line = fee_event.fee_move_line_id
-        self.assertEqual((line.partner_id, line.debit, line.account_id.account_type), (agreed, 60.0, "asset_receivable"))
+        self.assertEqual(
+            (line.partner_id, line.debit, line.account_id.account_type), (agreed, 60.0, "asset_receivable")
+        )
         self.assertFalse(line.move_id.line_ids.tax_ids, "a reminder fee carries no VAT")
         income = line.move_id.line_ids - line
         self.assertEqual((income.account_id.code, income.credit), ("3930", 60.0), "BAS 3930 Påminnelseavgifter")
@@ -170,11 +178,25 @@ class TestDunningSE(NordicDunningCommon):
         self.assertIn(invoice.payment_reference, html)
         self.assertIn("1,234.00", html)
         self.assertIn("thousand", html.lower(), "the amount in words")
-        pdf, fmt = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
-            "nordic_dunning.report_dunning_letter", event.ids
+        pdf, fmt = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("nordic_dunning.report_dunning_letter", event.ids)
         )
         self.assertEqual(fmt, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
+
+    def test_letter_in_customer_language(self):
+        """A Swedish patient's letter is in Swedish, amount in words included (sv.po and num2words)."""
+        self.env["res.lang"]._activate_lang("sv_SE")
+        self.env["ir.module.module"]._load_module_terms(["nordic_dunning"], ["sv_SE"])
+        self.customer.lang = "sv_SE"
+        self.make_invoice(1000.0, due=date(2026, 4, 1))
+        event = self.confirm(self.build_run(date(2026, 4, 10)))
+        html = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)[0]
+        html = html.decode()
+        self.assertIn("Betalningspåminnelse", html)
+        self.assertIn("tusen", html.lower(), "the amount in Swedish words")
 
     def test_email_sent_with_confirmation(self):
         """Confirming a level with the e-mail channel queues the reminder e-mail and links it to the event."""
@@ -224,6 +246,8 @@ class TestLateInterestWhenPaid(NordicDunningCommon):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         lines = self.policy._charge_late_interest(date(2026, 4, 2))
         # 10000 * 10 % * 30 / 365 = 82.19
-        self.assertEqual((lines.debit, lines.partner_id, invoice.nordic_late_interest_line_id), (82.19, self.customer, lines))
+        self.assertEqual(
+            (lines.debit, lines.partner_id, invoice.nordic_late_interest_line_id), (82.19, self.customer, lines)
+        )
         self.assertEqual((lines.move_id.line_ids - lines).account_id.code, "8313")
         self.assertFalse(self.policy._charge_late_interest(date(2026, 4, 3)), "charged only once")

@@ -16,17 +16,26 @@ class TestSecurity(NordicDunningCommon):
         cls.invoice = cls.make_invoice(1000.0, due=date(2026, 4, 1))
         company_ids = cls.company.ids
         cls.invoicing_user = new_test_user(
-            cls.env, login="nd_billing", groups="account.group_account_invoice", company_id=cls.company.id,
+            cls.env,
+            login="nd_billing",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
             company_ids=company_ids,
         )
         cls.dunning_user = new_test_user(
-            cls.env, login="nd_user", groups="nordic_dunning.group_nordic_dunning_user", company_id=cls.company.id,
+            cls.env,
+            login="nd_user",
+            groups="nordic_dunning.group_nordic_dunning_user",
+            company_id=cls.company.id,
             company_ids=company_ids,
         )
         cls.other_company = cls.setup_other_company(name="Other AB")["company"]
         cls.other_user = new_test_user(
-            cls.env, login="nd_other", groups="nordic_dunning.group_nordic_dunning_manager",
-            company_id=cls.other_company.id, company_ids=cls.other_company.ids,
+            cls.env,
+            login="nd_other",
+            groups="nordic_dunning.group_nordic_dunning_manager",
+            company_id=cls.other_company.id,
+            company_ids=cls.other_company.ids,
         )
 
     def test_invoicing_user_reads_only(self):
@@ -40,8 +49,10 @@ class TestSecurity(NordicDunningCommon):
 
     def test_dunning_user_confirms_but_cannot_configure(self):
         """A Dunning user builds and confirms runs but cannot edit policies or legal rates."""
-        run = self.env["nordic.dunning.run"].with_user(self.dunning_user).create(
-            {"policy_id": self.policy.id, "date": date(2026, 4, 10)}
+        run = (
+            self.env["nordic.dunning.run"]
+            .with_user(self.dunning_user)
+            .create({"policy_id": self.policy.id, "date": date(2026, 4, 10)})
         )
         run.action_generate()
         run.with_context(nordic_dunning_no_letters=True).action_confirm()

@@ -13,8 +13,14 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
         """Through the ORM the sidecar user can read no partner, invoice, case or agency, and write no case."""
         case = self.make_case()
         env = self.env(user=self.sidecar_user)
-        for model in ("res.partner", "account.move", "nordic.collection.case", "nordic.collection.agency",
-                      "account.payment", "nordic.collection.case.change"):
+        for model in (
+            "res.partner",
+            "account.move",
+            "nordic.collection.case",
+            "nordic.collection.agency",
+            "account.payment",
+            "nordic.collection.case.change",
+        ):
             with self.assertRaises(AccessError, msg=model):
                 env[model].search_read([], ["id"], limit=1)
         with self.assertRaises(AccessError):
@@ -26,12 +32,22 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
 
     def test_other_users_cannot_call_the_api(self):
         """A dunning user who is not the sidecar is refused by the sidecar methods."""
-        user = self.env["res.users"].create({
-            "name": "Clerk", "login": "clerk", "company_id": self.company.id,
-            "company_ids": [Command.set(self.company.ids)],
-            "groups_id": [Command.set([self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
-                                       self.env.ref("base.group_user").id])],
-        })
+        user = self.env["res.users"].create(
+            {
+                "name": "Clerk",
+                "login": "clerk",
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
+                            self.env.ref("base.group_user").id,
+                        ]
+                    )
+                ],
+            }
+        )
         with self.assertRaises(AccessError):
             self.Case.with_user(user).sidecar_claim(self.agency.id, 10, "clerk")
         with self.assertRaises(AccessError):
@@ -39,12 +55,22 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
 
     def test_api_key_only_for_managers(self):
         """The agency's API key is readable by Dunning managers only."""
-        user = self.env["res.users"].create({
-            "name": "Clerk", "login": "clerk2", "company_id": self.company.id,
-            "company_ids": [Command.set(self.company.ids)],
-            "groups_id": [Command.set([self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
-                                       self.env.ref("base.group_user").id])],
-        })
+        user = self.env["res.users"].create(
+            {
+                "name": "Clerk",
+                "login": "clerk2",
+                "company_id": self.company.id,
+                "company_ids": [Command.set(self.company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
+                            self.env.ref("base.group_user").id,
+                        ]
+                    )
+                ],
+            }
+        )
         agency = self.agency.with_user(user)
         self.assertEqual(agency.name, "Sandbox agency")
         with self.assertRaises(AccessError):
@@ -86,12 +112,22 @@ class TestSidecarAccess(NordicCollectionCommon, HttpCase):
         """A dunning user of another company sees neither the cases nor the agencies of this one."""
         case = self.make_case()
         other = self.env["res.company"].create({"name": "Other clinic"})
-        user = self.env["res.users"].create({
-            "name": "Other clerk", "login": "other_clerk", "company_id": other.id,
-            "company_ids": [Command.set(other.ids)],
-            "groups_id": [Command.set([self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
-                                       self.env.ref("base.group_user").id])],
-        })
+        user = self.env["res.users"].create(
+            {
+                "name": "Other clerk",
+                "login": "other_clerk",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("nordic_dunning.group_nordic_dunning_user").id,
+                            self.env.ref("base.group_user").id,
+                        ]
+                    )
+                ],
+            }
+        )
         self.assertFalse(self.Case.with_user(user).search([]))
         self.assertFalse(self.env["nordic.collection.agency"].with_user(user).search([]))
         with self.assertRaises(AccessError):

@@ -21,8 +21,10 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertFalse(result["database"]["neutralized"])
         self.assertEqual(result["database"]["name"], self.env.cr.dbname)
         agency = next(a for a in result["agencies"] if a["id"] == self.agency.id)
-        self.assertEqual((agency["code"], agency["api_key"], agency["environment"], agency["cursor"]),
-                         ("SANDBOX", "secret-key", "production", None))
+        self.assertEqual(
+            (agency["code"], agency["api_key"], agency["environment"], agency["cursor"]),
+            ("SANDBOX", "secret-key", "production", None),
+        )
 
     def test_claim_payload_and_lease(self):
         """A claim takes each case once, with the register body; an expired lease frees it again."""
@@ -51,22 +53,42 @@ class TestSidecarApi(NordicCollectionCommon):
             company = env.ref("base.main_company")
             journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
             partner = env["res.partner"].create({"name": "Lock test debtor"})
-            moves = env["account.move"].create([
-                {"move_type": "out_invoice", "partner_id": partner.id, "journal_id": journal.id,
-                 "invoice_date": date(2026, 4, 1), "is_move_sent": True,
-                 "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 10.0})]}
-                for _i in range(2)
-            ])
+            moves = env["account.move"].create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "journal_id": journal.id,
+                        "invoice_date": date(2026, 4, 1),
+                        "is_move_sent": True,
+                        "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 10.0})],
+                    }
+                    for _i in range(2)
+                ]
+            )
             moves.action_post()
-            agency = env["nordic.collection.agency"].create({
-                "name": "Lock test", "code": "LOCKTEST", "base_url": "http://x", "environment": "production",
-                "company_ids": [Command.set(company.ids)],
-            })
-            cases = env["nordic.collection.case"].create([
-                {"move_id": m.id, "company_id": company.id, "partner_id": partner.id,
-                 "currency_id": m.currency_id.id, "agency_id": agency.id, "debtor_name": "Lock test debtor"}
-                for m in moves
-            ])
+            agency = env["nordic.collection.agency"].create(
+                {
+                    "name": "Lock test",
+                    "code": "LOCKTEST",
+                    "base_url": "http://x",
+                    "environment": "production",
+                    "company_ids": [Command.set(company.ids)],
+                }
+            )
+            cases = env["nordic.collection.case"].create(
+                [
+                    {
+                        "move_id": m.id,
+                        "company_id": company.id,
+                        "partner_id": partner.id,
+                        "currency_id": m.currency_id.id,
+                        "agency_id": agency.id,
+                        "debtor_name": "Lock test debtor",
+                    }
+                    for m in moves
+                ]
+            )
             ids = {"partner": partner.id, "moves": moves.ids, "agency": agency.id, "cases": cases.ids}
         try:
             with registry.cursor() as cr_a, registry.cursor() as cr_b:
@@ -99,10 +121,13 @@ class TestSidecarApi(NordicCollectionCommon):
         ok, bad = self.make_case(), self.make_case(200.0)
         claimed = self.api.sidecar_claim(self.agency.id, 10, "w1")
         self.assertEqual(len(claimed), 2)
-        results = [{"uuid": ok.uuid, "external_id": "A-1", "ocr": "12345", "status": "registered"},
-                   {"uuid": bad.uuid, "error": "422 debtor address missing"}]
-        self.assertEqual(self.api.sidecar_record_submissions(self.agency.id, results),
-                         {"submitted": 1, "failed": 1, "unknown": []})
+        results = [
+            {"uuid": ok.uuid, "external_id": "A-1", "ocr": "12345", "status": "registered"},
+            {"uuid": bad.uuid, "error": "422 debtor address missing"},
+        ]
+        self.assertEqual(
+            self.api.sidecar_record_submissions(self.agency.id, results), {"submitted": 1, "failed": 1, "unknown": []}
+        )
         self.assertEqual((ok.state, ok.external_id, ok.ocr), ("submitted", "A-1", "12345"))
         self.assertTrue(ok.submitted_date)
         self.assertEqual((bad.state, bad.last_error), ("to_submit", "422 debtor address missing"))
@@ -121,32 +146,44 @@ class TestSidecarApi(NordicCollectionCommon):
         ]
         result = self.api.sidecar_apply_changes(self.agency.id, changes, "cur-3")
         self.assertEqual(result, {"applied": 3, "duplicates": 0, "quarantined": []})
-        self.assertEqual(self.api.sidecar_apply_changes(self.agency.id, changes, "cur-3"),
-                         {"applied": 0, "duplicates": 3, "quarantined": []})
+        self.assertEqual(
+            self.api.sidecar_apply_changes(self.agency.id, changes, "cur-3"),
+            {"applied": 0, "duplicates": 3, "quarantined": []},
+        )
         self.assertEqual(case.state, "paid")
         self.assertEqual(len(case.payment_ids), 1)
         payment = case.payment_ids
-        self.assertEqual((payment.state, payment.amount, payment.journal_id, payment.payment_type),
-                         ("in_process", 1000.0, self.bank_journal, "inbound"), "posted, waiting for the bank statement")
+        self.assertEqual(
+            (payment.state, payment.amount, payment.journal_id, payment.payment_type),
+            ("in_process", 1000.0, self.bank_journal, "inbound"),
+            "posted, waiting for the bank statement",
+        )
         self.assertEqual(payment.date, date(2026, 5, 10))
         self.assertEqual(case.move_id.payment_state, "paid", "reconciled with the invoice")
         self.assertEqual((case.amount_paid, case.amount_remaining, case.recovery_rate), (1000.0, 0.0, 100.0))
         self.assertEqual(self.agency.cursor, "cur-3")
         self.assertTrue(case.closed_date)
-        self.assertEqual(case.history_ids.sorted("id").mapped("new_state")[-2:], ["submitted", "paid"],
-                         "a batch moves each case once, to its latest status")
+        self.assertEqual(
+            case.history_ids.sorted("id").mapped("new_state")[-2:],
+            ["submitted", "paid"],
+            "a batch moves each case once, to its latest status",
+        )
         self.assertEqual(len(case.change_ids), 3)
 
     def test_partial_payment_fees_interest(self):
         """Agency fees and interest are recorded on the case; a partial payment leaves the invoice partly paid."""
         case = self.make_case(1000.0)
         self.submit(case)
-        self.api.sidecar_apply_changes(self.agency.id, [
-            self.change(case, "f1", kind="fee", amount=180.0),
-            self.change(case, "i1", kind="interest", amount=12.5),
-            self.change(case, "p1", kind="payment", amount=400.0),
-            self.change(case, "s1", status="surveillance", when="2026-06-01T00:00:00Z"),
-        ], "c")
+        self.api.sidecar_apply_changes(
+            self.agency.id,
+            [
+                self.change(case, "f1", kind="fee", amount=180.0),
+                self.change(case, "i1", kind="interest", amount=12.5),
+                self.change(case, "p1", kind="payment", amount=400.0),
+                self.change(case, "s1", status="surveillance", when="2026-06-01T00:00:00Z"),
+            ],
+            "c",
+        )
         self.assertEqual((case.agency_fees, case.agency_interest, case.amount_paid), (180.0, 12.5, 400.0))
         self.assertEqual(case.amount_remaining, 792.5)
         self.assertEqual(case.move_id.amount_residual, 600.0)
@@ -158,15 +195,19 @@ class TestSidecarApi(NordicCollectionCommon):
         case = self.make_case()
         self.submit(case)
         good = self.change(case, "ok1", status="collection_active")
-        result = self.api.sidecar_apply_changes(self.agency.id, [
-            good,
-            self.change(case, "bad1", status="exploded"),
-            self.change(case, "bad2", kind="payment", amount="lots"),
-            dict(self.change(case, "bad3"), creditor_reference="nope", case_id="nope"),
-            dict(self.change(case, "bad4", kind="payment", amount=5.0), currency="EUR"),
-            {"type": "status"},
-            "garbage",
-        ], "c9")
+        result = self.api.sidecar_apply_changes(
+            self.agency.id,
+            [
+                good,
+                self.change(case, "bad1", status="exploded"),
+                self.change(case, "bad2", kind="payment", amount="lots"),
+                dict(self.change(case, "bad3"), creditor_reference="nope", case_id="nope"),
+                dict(self.change(case, "bad4", kind="payment", amount=5.0), currency="EUR"),
+                {"type": "status"},
+                "garbage",
+            ],
+            "c9",
+        )
         self.assertEqual(result["applied"], 1)
         self.assertEqual([q["id"] for q in result["quarantined"]], ["bad1", "bad2", "bad3", "bad4", None, None])
         self.assertIn("exploded", result["quarantined"][0]["error"])
@@ -188,8 +229,9 @@ class TestSidecarApi(NordicCollectionCommon):
         self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "x1", status="failed")], "c")
         self.assertEqual(case.state, "failed")
         activity = case.activity_ids
-        self.assertEqual(activity.activity_type_id,
-                         self.env.ref("nordic_dunning.mail_activity_type_collection_write_off"))
+        self.assertEqual(
+            activity.activity_type_id, self.env.ref("nordic_dunning.mail_activity_type_collection_write_off")
+        )
         self.assertEqual(activity.user_id, self.env.user)
         self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "x2", status="failed")], "c")
         self.assertEqual(len(case.activity_ids), 1, "one proposal only")
@@ -231,8 +273,10 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertEqual(self.api.sidecar_pending_commands(self.agency.id, 10), [], "not at the agency yet")
         self.api.sidecar_record_submissions(self.agency.id, [{"uuid": case.uuid, "external_id": "AG-1", "ocr": "1"}])
         commands = self.api.sidecar_pending_commands(self.agency.id, 10)
-        self.assertEqual([(c["action"], c["external_id"], c["case_uuid"]) for c in commands],
-                         [("pause", case.external_id, case.uuid)])
+        self.assertEqual(
+            [(c["action"], c["external_id"], c["case_uuid"]) for c in commands],
+            [("pause", case.external_id, case.uuid)],
+        )
         acks = [{"command_id": commands[0]["command_id"], "ok": True, "error": None}]
         self.assertEqual(self.api.sidecar_ack_commands(self.agency.id, acks), {"done": 1, "failed": 0})
         self.assertEqual(case.state, "paused")
@@ -240,8 +284,9 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertEqual(self.api.sidecar_pending_commands(self.agency.id, 10), [])
         case.action_resume()
         command = self.api.sidecar_pending_commands(self.agency.id, 10)[0]
-        self.api.sidecar_ack_commands(self.agency.id, [{"command_id": command["command_id"], "ok": False,
-                                                        "error": "503"}])
+        self.api.sidecar_ack_commands(
+            self.agency.id, [{"command_id": command["command_id"], "ok": False, "error": "503"}]
+        )
         self.assertEqual((case.command_ids[-1].attempts, case.command_ids[-1].error), (1, "503"))
         self.assertEqual(len(self.api.sidecar_pending_commands(self.agency.id, 10)), 1, "retried later")
 
@@ -275,8 +320,10 @@ class TestSidecarApi(NordicCollectionCommon):
         groups = self.Case._read_group(
             [("id", "in", cases.ids)], ["agency_id", "state"], ["__count", "handling_days:avg"]
         )
-        self.assertEqual(sorted((state, count) for _agency, state, count, _avg in groups),
-                         [("failed", 1), ("paid", 1), ("withdrawn", 1)])
+        self.assertEqual(
+            sorted((state, count) for _agency, state, count, _avg in groups),
+            [("failed", 1), ("paid", 1), ("withdrawn", 1)],
+        )
 
     def test_batch_query_count(self):
         """Applying a batch costs about the same number of queries for 4 cases as for 24: no query per change."""

@@ -13,8 +13,11 @@ class TestDunningTour(NordicDunningCommon, HttpCase):
         """An accountant opens an overdue invoice, builds a dunning run from the menu and confirms it."""
         invoice = self.make_invoice(1500.0, due=self.today() - timedelta(days=30))
         login = self.env.user.login
-        self.start_tour(f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}", "nordic_dunning_invoice_tour",
-                        login=login)
+        self.start_tour(
+            f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+            "nordic_dunning_invoice_tour",
+            login=login,
+        )
         self.start_tour("/odoo/action-nordic_dunning.action_nordic_dunning_run", "nordic_dunning_run_tour", login=login)
         self.assertEqual(invoice.nordic_dunning_event_ids.level_id, self.levels[0])
         self.assertEqual(invoice.nordic_dunning_event_ids.run_id.state, "done")

@@ -12,12 +12,13 @@ def execute_values(cr, sql, argslist, template=None, page_size=100, fetch=False)
     result = []
     argslist = list(argslist)
     for start in range(0, len(argslist), page_size):
-        page = argslist[start:start + page_size]
+        page = argslist[start : start + page_size]
         row_template = template or ("(" + ",".join(["%s"] * len(page[0])) + ")")
         values = b",".join(raw.mogrify(row_template, row) for row in page).decode()
-        # No parameters are passed: psycopg2 leaves the statement's other characters alone.
+        # The values are mogrified (quoted by psycopg2) above; no parameters are passed, so psycopg2
+        # leaves the statement's other characters alone.
         head, _sep, tail = sql.partition("%s")
-        cr.execute(head + values + tail)
+        cr.execute(head + values + tail)  # pylint: disable=sql-injection
         if fetch:
             result.extend(cr.fetchall())
     return result

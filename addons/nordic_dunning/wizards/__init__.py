@@ -1,4 +1,3 @@
-
 from . import nordic_dunning_cancel
 from . import nordic_writeoff_wizard
 from . import nordic_writeoff_recovery_wizard

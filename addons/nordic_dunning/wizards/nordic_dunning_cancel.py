@@ -1,8 +1,8 @@
 from collections import defaultdict
 
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+
 from ..tools.sql import execute_values
 
 
