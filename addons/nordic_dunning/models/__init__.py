@@ -10,9 +10,6 @@ from . import nordic_dunning_dispute
 from . import nordic_dunning_refund
 from . import res_company
 from . import res_config_settings
-from . import account_move_approval
-from . import account_move_writeoff
-from . import account_move_collection_evidence
 from . import nordic_credit_report
 from . import nordic_collection_agency
 from . import nordic_collection_case
