@@ -5,13 +5,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
-from ..tools.sql import execute_values
-
-SCHEDULE_FIELDS = (
-    "nordic_dunning_policy_id",
-    "nordic_dunning_next_level_id",
-    "nordic_next_dunning_date",
-)
 APPROVER_GROUPS = ("nordic_dunning.group_nordic_cfo", "nordic_dunning.group_nordic_ceo")
 CFO_GROUP = "nordic_dunning.group_nordic_cfo"
 # Agency outcomes that end collection (Försäkringskassan: "all conceivable measures" were taken).
@@ -23,26 +16,15 @@ CASE_FIELDS = ("nordic_collection_case_ids", "nordic_case_ids", "collection_case
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    nordic_dunning_policy_id = fields.Many2one(
-        "nordic.dunning.policy", string="Dunning policy", readonly=True, copy=False, index="btree_not_null"
+    nordic_dunning_status_id = fields.Many2one(
+        "nordic.dunning.status", "Dunning status", readonly=True, copy=False, index="btree_not_null"
     )
-    nordic_dunning_level_id = fields.Many2one(
-        "nordic.dunning.level", string="Dunning level", readonly=True, copy=False, help="Last level executed."
-    )
-    nordic_dunning_next_level_id = fields.Many2one(
-        "nordic.dunning.level", string="Next dunning level", readonly=True, copy=False
-    )
-    nordic_next_dunning_date = fields.Date("Next dunning date", readonly=True, copy=False)
-    nordic_last_dunning_date = fields.Date("Last dunning date", readonly=True, copy=False)
-    nordic_dunning_state = fields.Selection(
-        [("none", "Not dunned"), ("in_dunning", "In dunning"), ("handed_over", "Handed over")],
-        string="Dunning state",
-        default="none",
-        required=True,
-        readonly=True,
-        copy=False,
-        index=True,
-    )
+    nordic_dunning_policy_id = fields.Many2one(related="nordic_dunning_status_id.policy_id")
+    nordic_dunning_level_id = fields.Many2one(related="nordic_dunning_status_id.level_id")
+    nordic_dunning_next_level_id = fields.Many2one(related="nordic_dunning_status_id.next_level_id")
+    nordic_next_dunning_date = fields.Date(related="nordic_dunning_status_id.next_date")
+    nordic_last_dunning_date = fields.Date(related="nordic_dunning_status_id.last_date")
+    nordic_dunning_state = fields.Selection(related="nordic_dunning_status_id.state")
     nordic_dunning_excluded = fields.Boolean("Excluded from dunning", copy=False, tracking=True)
     nordic_dunning_exclude_reason = fields.Char("Exclusion reason", copy=False, tracking=True)
     nordic_dunning_hold_until = fields.Date(
@@ -78,19 +60,6 @@ class AccountMove(models.Model):
         "is not yet set against the invoice.",
     )
     nordic_dispute_open = fields.Boolean("Disputed", compute="_compute_nordic_dispute", store=True, index=True)
-
-    def init(self):
-        res = super().init()
-        # The run's selection reads this partial index only: open customer invoices by date.
-        self.env.cr.execute(
-            """
-            CREATE INDEX IF NOT EXISTS account_move_nordic_dunning_due_idx
-                ON account_move (company_id, nordic_next_dunning_date)
-             WHERE move_type = 'out_invoice' AND state = 'posted'
-               AND payment_state IN ('not_paid', 'partial') AND nordic_next_dunning_date IS NOT NULL
-            """
-        )
-        return res
 
     @api.depends("is_move_sent", "nordic_sent_attested", "nordic_sent_date")
     def _compute_nordic_is_sent(self):
@@ -169,36 +138,9 @@ class AccountMove(models.Model):
         self._nordic_write_schedule(rows)
 
     @api.model
-    def _nordic_write_schedule(self, rows, extra_sql="", extra_params=()):
-        """Write (move_id, policy_id, next_level_id, next_date) rows in one statement per 5000.
-
-        Direct SQL on purpose: a run may touch 100k posted invoices, and account.move.write()
-        costs milliseconds per record in checks that do not concern these dunning-only columns.
-        """
-        if not rows:
-            return
-        self.env.flush_all()
-        for start in range(0, len(rows), 5000):
-            execute_values(
-                self.env.cr,
-                f"""
-                UPDATE account_move m
-                   SET nordic_dunning_policy_id = v.policy_id::int,
-                       nordic_dunning_next_level_id = v.level_id::int,
-                       nordic_next_dunning_date = v.next_date::date
-                       {extra_sql}
-                  FROM (VALUES %s) AS v(id, policy_id, level_id, next_date)
-                 WHERE m.id = v.id
-                """,
-                rows[start : start + 5000],
-                template=None,
-                page_size=5000,
-            )
-        self.env["account.move"].invalidate_model(
-            list(SCHEDULE_FIELDS) + ["nordic_dunning_level_id", "nordic_last_dunning_date", "nordic_dunning_state"]
-        )
-        # Written by SQL: let stored computes that read them (the tandvårdsstöd flag) recompute.
-        self.env["account.move"].browse([row[0] for row in rows]).modified(list(SCHEDULE_FIELDS))
+    def _nordic_write_schedule(self, rows):
+        """Write ``(move_id, policy_id, next_level_id, next_date)`` rows to the invoices' dunning status."""
+        self.env["nordic.dunning.status"]._write_schedule(rows)
 
     # ------------------------------------------------------------------
     # Actions

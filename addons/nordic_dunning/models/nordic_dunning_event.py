@@ -25,14 +25,19 @@ class NordicDunningEvent(models.Model):
     _description = "Dunning event"
     _order = "date desc, id desc"
     _check_company_auto = True
+    # Events are written by a run's confirmation, in bulk: who and when are the run's confirmation
+    # (``user_id``, ``confirm_date``); a cancellation records its own user and time.
+    _log_access = False
 
     name = fields.Char(compute="_compute_name")
     move_id = fields.Many2one("account.move", "Invoice", required=True, index=True, readonly=True, ondelete="restrict")
     partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    # The invoice's currency and the run's policy and confirming user: read through them, not copied
+    # (an event row is written for every invoice of a run; each copied reference costs a key check).
+    currency_id = fields.Many2one(related="move_id.currency_id")
     run_id = fields.Many2one("nordic.dunning.run", readonly=True, index="btree_not_null")
-    policy_id = fields.Many2one("nordic.dunning.policy", readonly=True)
+    policy_id = fields.Many2one(related="run_id.policy_id")
     level_id = fields.Many2one("nordic.dunning.level", required=True, readonly=True)
     level_sequence = fields.Integer("Level number", readonly=True)
     kind = fields.Selection(related="level_id.kind", store=True)
@@ -49,7 +54,8 @@ class NordicDunningEvent(models.Model):
     channel_email = fields.Boolean("E-mail", readonly=True)
     channel_letter = fields.Boolean("Letter", readonly=True)
     channel_call = fields.Boolean("Call", readonly=True)
-    user_id = fields.Many2one("res.users", "Confirmed by", readonly=True)
+    user_id = fields.Many2one(related="run_id.confirm_user_id", string="Confirmed by")
+    confirm_date = fields.Datetime(related="run_id.confirm_date", string="Confirmed on")
     mail_message_id = fields.Many2one("mail.message", "E-mail sent", readonly=True)
     letter_attachment_id = fields.Many2one("ir.attachment", "Letter document", readonly=True)
     activity_id = fields.Many2one("mail.activity", "Call activity", readonly=True)

@@ -10,7 +10,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_round, str2bool
+from odoo.tools import float_round, str2bool
 
 from ..tools.calendar import add_delay, next_weekday
 from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
@@ -242,12 +242,17 @@ class NordicDunningRun(models.Model):
                 }
             )
             run._generate_lines()
-            if not run.line_ids and not run.unsent_move_ids:
+            if not run._has_lines() and not run.unsent_move_ids:
                 run.unlink()
                 continue
             run._guard()
             runs |= run
         return runs
+
+    def _has_lines(self):
+        """Whether the run has any line (without reading a 100k-line run's lines)."""
+        self.ensure_one()
+        return bool(self.env["nordic.dunning.run.line"].search_count([("run_id", "=", self.id)], limit=1))
 
     def _select_candidates(self):
         """One query: every open, posted customer invoice of the policy due for its next level."""
@@ -255,22 +260,24 @@ class NordicDunningRun(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT m.id, m.commercial_partner_id, m.currency_id, m.nordic_dunning_next_level_id,
+            SELECT m.id, m.commercial_partner_id, m.currency_id, s.next_level_id,
                    m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
                    m.invoice_date_due, m.invoice_date,
-                   m.nordic_is_sent, m.nordic_dunning_level_id IS NULL, p.nordic_fee_agreed,
-                   p.nordic_fee_agreed_date, m.nordic_last_dunning_date, m.company_id,
+                   m.nordic_is_sent, s.level_id IS NULL, p.nordic_fee_agreed,
+                   p.nordic_fee_agreed_date, s.last_date, m.company_id,
                    COALESCE(m.nordic_disputed_amount, 0)
-              FROM account_move m
+              FROM nordic_dunning_status s
+              JOIN account_move m ON m.id = s.move_id
               JOIN res_partner p ON p.id = m.commercial_partner_id
-             WHERE m.company_id = ANY(%(companies)s)
+             WHERE s.policy_id = %(policy)s
+               AND s.is_open
+               AND s.next_date IS NOT NULL
+               AND s.next_date <= %(day)s
+               AND s.next_level_id IS NOT NULL
+               AND m.company_id = ANY(%(companies)s)
                AND m.move_type = 'out_invoice'
                AND m.state = 'posted'
                AND m.payment_state IN ('not_paid', 'partial')
-               AND m.nordic_next_dunning_date IS NOT NULL
-               AND m.nordic_next_dunning_date <= %(day)s
-               AND m.nordic_dunning_policy_id = %(policy)s
-               AND m.nordic_dunning_next_level_id IS NOT NULL
                AND m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) >= %(min_amount)s
                AND m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) > 0
                AND NOT COALESCE(m.nordic_dunning_excluded, FALSE)
@@ -290,24 +297,15 @@ class NordicDunningRun(models.Model):
                 "run": self.id,
             },
         )
-        cols = (
-            "move_id",
-            "partner_id",
-            "currency_id",
-            "level_id",
-            "residual",
-            "total",
-            "due",
-            "invoice_date",
-            "sent",
-            "first",
-            "fee_agreed",
-            "fee_agreed_date",
-            "last_date",
-            "company_id",
-            "disputed",
+        return self._fetch_dicts(
+            "move_id partner_id currency_id level_id residual total due invoice_date sent first fee_agreed "
+            "fee_agreed_date last_date company_id disputed"
         )
-        return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
+
+    def _fetch_dicts(self, columns):
+        """The cursor's rows as dicts keyed by the space-separated ``columns`` names."""
+        names = columns.split()
+        return [dict(zip(names, row)) for row in self.env.cr.fetchall()]
 
     def _generate_lines(self):
         self.ensure_one()
@@ -315,40 +313,25 @@ class NordicDunningRun(models.Model):
         unsent = [c["move_id"] for c in candidates if not c["sent"]]
         lines = [c for c in candidates if c["sent"]]
         charges = self._compute_charges(lines, self.date)
-        now = fields.Datetime.now()
-        uid = self.env.uid
-        rows = [
-            (
-                self.id,
-                c["company_id"],
-                c["move_id"],
-                c["partner_id"],
-                c["currency_id"],
-                c["level_id"],
-                c["residual"],
-                charges[c["move_id"]][0],
-                charges[c["move_id"]][1],
-                c["first"],
-                "proposed",
-                uid,
-                uid,
-                now,
-                now,
-            )
-            for c in lines
-        ]
-        # Direct SQL for volume (see account.move._nordic_write_schedule): a run may hold 100k lines.
-        for start in range(0, len(rows), BATCH):
-            execute_values(
-                self.env.cr,
+        # One statement from columns (arrays), not rows: a run may hold 100k lines.
+        if lines:
+            self.env.cr.execute(
                 """
                 INSERT INTO nordic_dunning_run_line
-                    (run_id, company_id, move_id, partner_id, currency_id, level_id, amount_residual,
-                     fee_amount, interest_amount, first_measure, state, create_uid, write_uid, create_date, write_date)
-                VALUES %s
+                    (run_id, move_id, level_id, amount_residual, fee_amount, interest_amount, first_measure, state)
+                SELECT %s, u.move_id, u.level_id, u.residual, u.fee, u.interest, u.first, 'proposed'
+                  FROM unnest(%s::int[], %s::int[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[])
+                       AS u(move_id, level_id, residual, fee, interest, first)
                 """,
-                rows[start : start + BATCH],
-                page_size=BATCH,
+                [
+                    self.id,
+                    [c["move_id"] for c in lines],
+                    [c["level_id"] for c in lines],
+                    [c["residual"] for c in lines],
+                    [charges[c["move_id"]][0] for c in lines],
+                    [charges[c["move_id"]][1] for c in lines],
+                    [c["first"] for c in lines],
+                ],
             )
         if unsent:
             execute_values(
@@ -510,7 +493,7 @@ class NordicDunningRun(models.Model):
     def _schedule_review(self):
         """Tell the policy's responsible that a run waits (seed 004: the list comes by e-mail)."""
         user = self.policy_id.user_id
-        if not user or not self.line_ids:
+        if not user or not self._has_lines():
             return
         if self.state == "to_approve":
             summary = _("Dunning run held for approval")
@@ -655,21 +638,23 @@ class NordicDunningRun(models.Model):
     # ------------------------------------------------------------------
 
     def _execute(self):
+        """Set-based: a handful of statements whatever the number of lines; no line travels through Python
+        except those whose amounts must be recomputed."""
         self.ensure_one()
         day = self.date
-        rows = self._skip_settled(self._proposed_rows())
-        self._check_proof_of_sending(rows)
-        charges = self._execution_charges(rows, day)
-        events = self._create_events(rows, charges, day)
+        self.env.flush_all()
+        self._skip_settled()
+        self._check_proof_of_sending()
+        # The events' author and time (they keep no log of their own).
+        self.write({"confirm_user_id": self.env.uid, "confirm_date": fields.Datetime.now()})
+        events = self._create_events(self._execution_overrides(day), day)
         self._charge_fees(events)
-        self._advance_invoices(rows, day)
+        self._advance_invoices(day)
         self._handover(events.search([("id", "in", events.ids), ("kind", "=", "handover")]))
         self._communicate(events)
         self.write(
             {
                 "state": "done",
-                "confirm_user_id": self.env.uid,
-                "confirm_date": fields.Datetime.now(),
                 "scheduled_confirm_at": False,
             }
         )
@@ -677,93 +662,69 @@ class NordicDunningRun(models.Model):
         self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
 
-    def _proposed_rows(self):
-        """One query: the run's proposed lines with what their execution needs from the invoices."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            """
-            SELECT l.id, l.move_id, l.partner_id, l.company_id, l.currency_id, l.level_id,
-                   l.amount_residual, l.fee_amount, l.interest_amount,
-                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
-                   COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
-                   p.nordic_fee_agreed, p.nordic_fee_agreed_date, COALESCE(m.payment_reference, m.name), m.name,
-                   m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial'),
-                   COALESCE(m.nordic_dunning_excluded, FALSE) OR COALESCE(p.nordic_dunning_excluded, FALSE),
-                   m.nordic_dunning_next_level_id IS NOT DISTINCT FROM l.level_id,
-                   COALESCE(m.nordic_is_sent, FALSE)
-              FROM nordic_dunning_run_line l
-              JOIN account_move m ON m.id = l.move_id
-              JOIN res_partner p ON p.id = m.commercial_partner_id
-             WHERE l.run_id = %s AND l.state = 'proposed'
-             ORDER BY l.id
-            """,
-            [self.id],
-        )
-        cols = (
-            "line_id",
-            "move_id",
-            "partner_id",
-            "company_id",
-            "currency_id",
-            "level_id",
-            "line_residual",
-            "line_fee",
-            "line_interest",
-            "residual",
-            "total",
-            "disputed",
-            "due",
-            "invoice_date",
-            "fee_agreed",
-            "fee_agreed_date",
-            "reference",
-            "name",
-            "open",
-            "excluded",
-            "same_level",
-            "sent",
-        )
-        return [dict(zip(cols, row)) for row in self.env.cr.fetchall()]
-
-    def _skip_settled(self, rows):
+    def _skip_settled(self):
         """Skip lines whose invoice was paid, excluded, disputed or dunned elsewhere since the run was built.
 
-        Returns the rows still to execute.
+        One query finds them; the note says why. Open and disputed amounts are stored rounded to the
+        currency (exact numerics), so "nothing left to dun" is a plain comparison with zero.
         """
-        roundings = {c.id: c.rounding for c in self.env["res.currency"].browse({r["currency_id"] for r in rows})}
         reasons = {
             "paid": _("Paid or cancelled since the run was built."),
             "excluded": _("Excluded from dunning since the run was built."),
             "disputed": _("Disputed since the run was built."),
             "elsewhere": _("Dunned elsewhere since the run was built."),
         }
-        skipped, keep = defaultdict(list), []
-        for row in rows:
-            if not row["open"]:
-                skipped["paid"].append(row["line_id"])
-            elif row["excluded"]:
-                skipped["excluded"].append(row["line_id"])
-            elif float_compare(row["residual"], 0.0, precision_rounding=roundings[row["currency_id"]]) <= 0:
-                skipped["disputed"].append(row["line_id"])
-            elif not row["same_level"]:
-                skipped["elsewhere"].append(row["line_id"])
-            else:
-                keep.append(row)
-        for reason, line_ids in skipped.items():
+        self.env.cr.execute(
+            """
+            SELECT reason, ARRAY_AGG(id) FROM (
+                SELECT l.id,
+                       CASE WHEN NOT (m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')) THEN 'paid'
+                            WHEN COALESCE(m.nordic_dunning_excluded, FALSE)
+                                 OR COALESCE(p.nordic_dunning_excluded, FALSE) THEN 'excluded'
+                            WHEN m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) <= 0 THEN 'disputed'
+                            WHEN s.next_level_id IS DISTINCT FROM l.level_id THEN 'elsewhere'
+                       END AS reason
+                  FROM nordic_dunning_run_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN res_partner p ON p.id = m.commercial_partner_id
+                  LEFT JOIN nordic_dunning_status s ON s.move_id = m.id
+                 WHERE l.run_id = %s AND l.state = 'proposed'
+            ) v
+             WHERE reason IS NOT NULL
+             GROUP BY reason
+            """,
+            [self.id],
+        )
+        skipped = self.env.cr.fetchall()
+        for reason, line_ids in skipped:
             self.env.cr.execute(
                 "UPDATE nordic_dunning_run_line SET state = 'skipped', note = %s WHERE id = ANY(%s)",
                 [reasons[reason], line_ids],
             )
         if skipped:
             self.env["nordic.dunning.run.line"].invalidate_model(["state", "note"])
-        return keep
 
-    def _check_proof_of_sending(self, rows):
+    def _check_proof_of_sending(self):
         """Seed 000: no measure at all for an invoice that was never sent, nor before the policy's minimum age.
 
         Applies to every level, also to a policy with zero reminders (straight to collection). All or nothing.
         """
-        unsent = [row["name"] for row in rows if not row["sent"]]
+        min_age = self.policy_id.min_invoice_age or 0
+        self.env.cr.execute(
+            """
+            SELECT m.name, NOT COALESCE(m.nordic_is_sent, FALSE),
+                   m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s
+              FROM nordic_dunning_run_line l
+              JOIN account_move m ON m.id = l.move_id
+             WHERE l.run_id = %(run)s AND l.state = 'proposed'
+               AND (NOT COALESCE(m.nordic_is_sent, FALSE)
+                    OR m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s)
+             ORDER BY l.id
+            """,
+            {"run": self.id, "day": self.date, "min_age": min_age},
+        )
+        rows = self.env.cr.fetchall()
+        unsent = [name for name, not_sent, _young in rows if not_sent]
         if unsent:
             raise UserError(
                 _(
@@ -772,8 +733,7 @@ class NordicDunningRun(models.Model):
                     "\n".join(unsent),
                 )
             )
-        min_age = self.policy_id.min_invoice_age or 0
-        young = [row["name"] for row in rows if not row["due"] or (self.date - row["due"]).days < min_age]
+        young = [name for name, _not_sent, is_young in rows if is_young]
         if young:
             raise UserError(
                 _(
@@ -785,97 +745,111 @@ class NordicDunningRun(models.Model):
                 )
             )
 
-    def _execution_charges(self, rows, day):
-        """Fees and interest at execution: the reviewed amounts of the lines, recomputed only for the
-        invoices whose open amount changed since the run was built (a partial payment, a dispute)."""
-        periods = self.env["nordic.dunning.rate"]._late_interest_periods(self.policy_id.country_code)
-        rate_today = (rate_on(periods, day) or 0.0) if self.policy_id.interest_mode != "none" else 0.0
-        changed = [row for row in rows if float_compare(row["residual"], row["line_residual"], precision_digits=6)]
-        charges = {row["move_id"]: (row["line_fee"], row["line_interest"], rate_today) for row in rows}
-        charges.update(self._compute_charges(changed, day))
-        return charges
+    def _execution_overrides(self, day):
+        """{move_id: (fee, interest)} recomputed for the invoices whose open amount changed since the run
+        was built (a partial payment, a dispute); the other lines are executed with their reviewed amounts."""
+        self.env.cr.execute(
+            """
+            SELECT l.move_id, m.commercial_partner_id, m.currency_id, l.level_id,
+                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
+                   COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
+                   p.nordic_fee_agreed, p.nordic_fee_agreed_date
+              FROM nordic_dunning_run_line l
+              JOIN account_move m ON m.id = l.move_id
+              JOIN res_partner p ON p.id = m.commercial_partner_id
+             WHERE l.run_id = %s AND l.state = 'proposed'
+               AND ABS(l.amount_residual - (m.amount_residual - COALESCE(m.nordic_disputed_amount, 0))) >= 0.0000005
+            """,
+            [self.id],
+        )
+        changed = self._fetch_dicts(
+            "move_id partner_id currency_id level_id residual total disputed due invoice_date fee_agreed "
+            "fee_agreed_date"
+        )
+        return {move_id: values[:2] for move_id, values in self._compute_charges(changed, day).items()}
 
-    def _create_events(self, rows, charges, day):
-        """Insert the events (one statement per batch) and mark the lines done."""
-        if not rows:
-            return self.env["nordic.dunning.event"]
-        country = self.policy_id.country_code
-        levels = {
-            vals["id"]: dict(vals, deadline=add_delay(day, vals["payment_term_days"] or 0, "days", country))
-            for vals in self.policy_id.level_ids.read(
+    def _create_events(self, overrides, day):
+        """Insert the events of the proposed lines (one statement) and mark the lines done.
+
+        Amounts are the lines' reviewed ones, except the ``overrides`` {move_id: (fee, interest)}; the
+        open principal is the invoice's at execution.
+        """
+        policy = self.policy_id
+        country = policy.country_code
+        levels = [
+            (
+                vals["id"],
+                vals["sequence"],
+                vals["kind"],
+                add_delay(day, vals["payment_term_days"] or 0, "days", country),
+                vals["channel_email"],
+                vals["channel_letter"],
+                vals["channel_call"],
+            )
+            for vals in policy.level_ids.read(
                 ["sequence", "kind", "payment_term_days", "channel_email", "channel_letter", "channel_call"], load=None
             )
-        }
-        interest_mode = self.policy_id.interest_mode
-        now = fields.Datetime.now()
-        uid = self.env.uid
-        values = []
-        for row in rows:
-            level = levels[row["level_id"]]
-            fee, interest, rate = charges[row["move_id"]]
-            shown_interest = interest if interest_mode != "none" else 0.0
-            values.append(
-                (
-                    row["move_id"],
-                    row["partner_id"],
-                    row["company_id"],
-                    row["currency_id"],
-                    self.id,
-                    self.policy_id.id,
-                    level["id"],
-                    level["sequence"],
-                    level["kind"],
-                    day,
-                    level["deadline"],
-                    row["residual"],
-                    fee,
-                    shown_interest,
-                    rate if shown_interest else 0.0,
-                    row["residual"] + fee + shown_interest,
-                    row["reference"],
-                    level["channel_email"],
-                    level["channel_letter"],
-                    level["channel_call"],
-                    uid,
-                    "done",
-                    uid,
-                    uid,
-                    now,
-                    now,
-                    row["line_id"],
-                )
+        ]
+        if not levels:
+            return self.env["nordic.dunning.event"]
+        periods = self.env["nordic.dunning.rate"]._late_interest_periods(country)
+        shows_interest = policy.interest_mode != "none"
+        rate_today = (rate_on(periods, day) or 0.0) if shows_interest else 0.0
+        self.env.cr.execute(
+            """
+            WITH lv(id, sequence, kind, deadline, email, letter, call) AS (
+                SELECT * FROM unnest(%(lv_id)s::int[], %(lv_seq)s::int[], %(lv_kind)s::varchar[],
+                                     %(lv_deadline)s::date[], %(lv_email)s::bool[], %(lv_letter)s::bool[],
+                                     %(lv_call)s::bool[])
+            ), ov(move_id, fee, interest) AS (
+                SELECT * FROM unnest(%(ov_move)s::int[], %(ov_fee)s::numeric[], %(ov_interest)s::numeric[])
+            ), src AS (
+                SELECT l.id AS line_id, l.move_id, m.commercial_partner_id AS partner_id, m.company_id,
+                       l.level_id, lv.sequence, lv.kind, lv.deadline, lv.email, lv.letter, lv.call,
+                       m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) AS residual,
+                       COALESCE(ov.fee, l.fee_amount, 0) AS fee,
+                       CASE WHEN %(shows)s THEN COALESCE(ov.interest, l.interest_amount, 0) ELSE 0 END AS interest,
+                       COALESCE(m.payment_reference, m.name) AS reference
+                  FROM nordic_dunning_run_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN lv ON lv.id = l.level_id
+                  LEFT JOIN ov ON ov.move_id = l.move_id
+                 WHERE l.run_id = %(run)s AND l.state = 'proposed'
+            ), ins AS (
+                INSERT INTO nordic_dunning_event
+                    (move_id, partner_id, company_id, run_id, level_id, level_sequence, kind, date, deadline_date,
+                     amount_residual, fee_amount, interest_amount, interest_rate, amount_total, payment_reference,
+                     channel_email, channel_letter, channel_call, state)
+                SELECT move_id, partner_id, company_id, %(run)s, level_id, sequence, kind, %(day)s, deadline,
+                       residual, fee, interest, CASE WHEN interest <> 0 THEN %(rate)s ELSE 0 END,
+                       residual + fee + interest, reference, email, letter, call, 'done'
+                  FROM src
+                 ORDER BY line_id
+                RETURNING id, move_id
             )
-        event_ids = []
-        for start in range(0, len(values), BATCH):
-            result = execute_values(
-                self.env.cr,
-                f"""
-                WITH ins AS (
-                    INSERT INTO nordic_dunning_event
-                        (move_id, partner_id, company_id, currency_id, run_id, policy_id, level_id,
-                         level_sequence, kind, date, deadline_date, amount_residual, fee_amount,
-                         interest_amount, interest_rate, amount_total, payment_reference, channel_email,
-                         channel_letter, channel_call, user_id, state, create_uid, write_uid, create_date,
-                         write_date)
-                    SELECT v.move_id, v.partner_id, v.company_id, v.currency_id, v.run_id, v.policy_id, v.level_id,
-                           v.level_sequence, v.kind, v.date::date, v.deadline::date, v.residual, v.fee,
-                           v.interest, v.rate, v.total, v.ref, v.email, v.letter, v.call, v.user_id,
-                           v.state, v.cuid, v.wuid, v.cdate::timestamp, v.wdate::timestamp
-                      FROM (VALUES %s) AS v(move_id, partner_id, company_id, currency_id, run_id, policy_id,
-                           level_id, level_sequence, kind, date, deadline, residual, fee, interest, rate, total,
-                           ref, email, letter, call, user_id, state, cuid, wuid, cdate, wdate, line_id)
-                    RETURNING id, move_id
-                )
-                UPDATE nordic_dunning_run_line l SET state = 'done', event_id = ins.id
-                  FROM ins WHERE l.move_id = ins.move_id AND l.run_id = {int(self.id)}
-                RETURNING ins.id
-                """,
-                values[start : start + BATCH],
-                page_size=BATCH,
-                fetch=True,
-            )
-            event_ids += [r[0] for r in result]
-        self.env["nordic.dunning.run.line"].invalidate_model(["state", "event_id"])
+            UPDATE nordic_dunning_run_line l SET state = 'done'
+              FROM ins WHERE l.move_id = ins.move_id AND l.run_id = %(run)s
+            RETURNING ins.id
+            """,
+            {
+                "lv_id": [lv[0] for lv in levels],
+                "lv_seq": [lv[1] for lv in levels],
+                "lv_kind": [lv[2] for lv in levels],
+                "lv_deadline": [lv[3] for lv in levels],
+                "lv_email": [lv[4] for lv in levels],
+                "lv_letter": [lv[5] for lv in levels],
+                "lv_call": [lv[6] for lv in levels],
+                "ov_move": list(overrides),
+                "ov_fee": [fee for fee, _interest in overrides.values()],
+                "ov_interest": [interest for _fee, interest in overrides.values()],
+                "shows": shows_interest,
+                "run": self.id,
+                "day": day,
+                "rate": rate_today,
+            },
+        )
+        event_ids = sorted(r[0] for r in self.env.cr.fetchall())
+        self.env["nordic.dunning.run.line"].invalidate_model(["state"])
         self.invalidate_recordset(["event_ids"])
         self.env["account.move"].invalidate_model(["nordic_dunning_event_ids"])
         return self.env["nordic.dunning.event"].browse(event_ids)
@@ -926,58 +900,62 @@ class NordicDunningRun(models.Model):
         events.invalidate_recordset(["fee_charged", "interest_charged"])
         self.fee_move_id = move
 
-    def _advance_invoices(self, rows, day):
-        """Level, dates and state of the dunned invoices, then their next level and date."""
+    def _advance_invoices(self, day):
+        """Level, dates and state of the dunned invoices' status, then their next level and date.
+
+        The next date depends only on the next level, the due date and ``day``: it is computed once per
+        distinct (level, due date) pair, and the statuses are moved in one statement.
+        """
         levels = {level.id: (level, level._get_next()) for level in self.policy_id.level_ids}
-        dates = {}
-        values = []
-        for row in rows:
-            level, next_level = levels[row["level_id"]]
-            key = (next_level.id, row["due"])
-            if next_level and key not in dates:
-                dates[key] = next_level._compute_date(row["due"], day)
-            values.append(
-                (
-                    row["move_id"],
-                    self.policy_id.id,
-                    next_level.id or None,
-                    dates.get(key) if next_level else None,
-                    level.id,
-                    "handed_over" if level.kind == "handover" else "in_dunning",
-                    day,
-                )
-            )
-        rows = values
-        for start in range(0, len(rows), BATCH):
-            execute_values(
-                self.env.cr,
-                """
-                UPDATE account_move m
-                   SET nordic_dunning_policy_id = v.policy_id::int,
-                       nordic_dunning_next_level_id = v.next_level_id::int,
-                       nordic_next_dunning_date = v.next_date::date,
-                       nordic_dunning_level_id = v.level_id::int,
-                       nordic_dunning_state = v.state,
-                       nordic_last_dunning_date = v.day::date
-                  FROM (VALUES %s) AS v(id, policy_id, next_level_id, next_date, level_id, state, day)
-                 WHERE m.id = v.id
-                """,
-                rows[start : start + BATCH],
-                page_size=BATCH,
-            )
-        self.env["account.move"].invalidate_model(
-            [
-                "nordic_dunning_policy_id",
-                "nordic_dunning_next_level_id",
-                "nordic_next_dunning_date",
-                "nordic_dunning_level_id",
-                "nordic_dunning_state",
-                "nordic_last_dunning_date",
-            ]
+        self.env.cr.execute(
+            """
+            SELECT l.move_id, l.level_id, m.invoice_date_due
+              FROM nordic_dunning_run_line l
+              JOIN account_move m ON m.id = l.move_id
+             WHERE l.run_id = %s AND l.state = 'done'
+            """,
+            [self.id],
         )
-        # Written by SQL: stored computes that read these columns recompute. Only a hand-over can move the
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return
+        plan = {}
+        for _move_id, level_id, due in rows:
+            if (level_id, due) not in plan:
+                level, next_level = levels[level_id]
+                plan[level_id, due] = (
+                    next_level.id or None,
+                    next_level._compute_date(due, day) if next_level else None,
+                    "handed_over" if level.kind == "handover" else "in_dunning",
+                )
+        steps = [plan[level_id, due] for _move_id, level_id, due in rows]
+        self.env.cr.execute(
+            """
+            UPDATE nordic_dunning_status s
+               SET policy_id = %s, level_id = v.level_id, next_level_id = v.next_level_id,
+                   next_date = v.next_date, state = v.state, last_date = %s
+              FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[], %s::varchar[])
+                   AS v(move_id, level_id, next_level_id, next_date, state)
+             WHERE s.move_id = v.move_id
+            RETURNING s.id, s.move_id, s.state
+            """,
+            [
+                self.policy_id.id,
+                day,
+                [row[0] for row in rows],
+                [row[1] for row in rows],
+                [step[0] for step in steps],
+                [step[1] for step in steps],
+                [step[2] for step in steps],
+            ],
+        )
+        moved = self.env.cr.fetchall()
+        self.env["nordic.dunning.status"]._invalidate_written(
+            ["policy_id", "level_id", "next_level_id", "next_date", "state", "last_date"]
+        )
+        # Written by SQL: stored computes that read these fields recompute. Only a hand-over can move the
         # tandvårdsstöd flag (it needs one); the other invoices would recompute to the same value.
-        handed_over = [row[0] for row in rows if row[5] == "handed_over"]
+        handed_over = [move_id for _id, move_id, state in moved if state == "handed_over"]
         self.env["account.move"].browse(handed_over).modified(["nordic_dunning_state", "nordic_dunning_event_ids"])
 
     def _handover(self, events):

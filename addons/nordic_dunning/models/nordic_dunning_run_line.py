@@ -9,12 +9,16 @@ class NordicDunningRunLine(models.Model):
     _description = "Dunning run line"
     _order = "run_id, partner_id, move_id"
     _check_company_auto = True
+    # Lines are written in bulk by the run (a run may hold 100k of them) and only ever changed by a
+    # reviewer stopping or restoring one, which the line's note records. Company, customer and currency
+    # are the invoice's (read through it), so a line row holds only what the run decided.
+    _log_access = False
 
-    run_id = fields.Many2one("nordic.dunning.run", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one("res.company", required=True, index=True)
+    run_id = fields.Many2one("nordic.dunning.run", required=True, ondelete="cascade")
     move_id = fields.Many2one("account.move", "Invoice", required=True, index=True, ondelete="cascade")
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True)
-    currency_id = fields.Many2one("res.currency", required=True)
+    company_id = fields.Many2one(related="move_id.company_id")
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
+    currency_id = fields.Many2one(related="move_id.currency_id")
     level_id = fields.Many2one("nordic.dunning.level", required=True)
     invoice_date_due = fields.Date(related="move_id.invoice_date_due")
     amount_residual = fields.Monetary("Open amount")
@@ -26,15 +30,30 @@ class NordicDunningRunLine(models.Model):
         [("proposed", "Proposed"), ("stopped", "Stopped"), ("skipped", "Skipped"), ("done", "Done")],
         default="proposed",
         required=True,
-        index=True,
     )
     note = fields.Char(help="Why the line was stopped or skipped.")
-    event_id = fields.Many2one("nordic.dunning.event", readonly=True)
+    event_id = fields.Many2one(
+        "nordic.dunning.event", compute="_compute_event_id", help="The measure this line became."
+    )
+
+    _sql_constraints = [
+        # Also the index by run: a run's lines are always read through it.
+        ("run_move_unique", "UNIQUE(run_id, move_id)", "An invoice is proposed once per run."),
+    ]
 
     @api.depends("amount_residual", "fee_amount", "interest_amount")
     def _compute_amount_total(self):
         for line in self:
             line.amount_total = line.amount_residual + line.fee_amount + line.interest_amount
+
+    def _compute_event_id(self):
+        """The event of a done line: its run's event for its invoice (one per run and invoice)."""
+        events = self.env["nordic.dunning.event"].search(
+            [("run_id", "in", self.run_id.ids), ("move_id", "in", self.move_id.ids)]
+        )
+        by_key = {(event.run_id.id, event.move_id.id): event for event in events}
+        for line in self:
+            line.event_id = by_key.get((line.run_id.id, line.move_id.id), False)
 
     def _check_run_open(self):
         if any(line.run_id.state not in ("draft", "to_approve") for line in self):

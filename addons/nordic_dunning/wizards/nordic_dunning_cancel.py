@@ -225,17 +225,18 @@ class NordicDunningCancel(models.TransientModel):
         execute_values(
             self.env.cr,
             """
-            UPDATE account_move m
-               SET nordic_dunning_level_id = v.level_id::int,
-                   nordic_last_dunning_date = v.day::date,
-                   nordic_dunning_state = v.state
+            UPDATE nordic_dunning_status s
+               SET level_id = v.level_id::int,
+                   last_date = v.day::date,
+                   state = v.state
               FROM (VALUES %s) AS v(id, level_id, day, state)
-             WHERE m.id = v.id
+             WHERE s.move_id = v.id
             """,
             rows,
             page_size=5000,
         )
-        moves.invalidate_recordset(["nordic_dunning_level_id", "nordic_last_dunning_date", "nordic_dunning_state"])
+        self.env["nordic.dunning.status"]._invalidate_written(["level_id", "last_date", "state"])
+        moves.modified(["nordic_dunning_state"])
         moves._nordic_dunning_schedule()
         body = _("Dunning measures cancelled: %s", self.reason)
         moves._message_log_batch(bodies={move.id: body for move in moves})

@@ -1,0 +1,69 @@
+from datetime import date
+
+from psycopg2 import IntegrityError
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import NordicDunningCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDunningStatus(NordicDunningCommon):
+    """The invoice's dunning status lives in its own narrow table and follows the invoice's life."""
+
+    def _pay(self, invoice, amount=None):
+        wizard = self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids)
+        return wizard.create({"amount": amount or invoice.amount_residual})._create_payments()
+
+    def test_status_follows_payment_and_unreconcile(self):
+        """Posting creates the status; paying closes it (no run looks at it), removing the payment reopens
+        it with its next date intact, so dunning resumes where it stood."""
+        invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
+        status = invoice.nordic_dunning_status_id
+        self.assertTrue(status.is_open)
+        self.assertEqual((status.move_id, status.next_date), (invoice, date(2026, 4, 10)))
+
+        payment = self._pay(invoice)
+        self.assertFalse(status.is_open, "a paid invoice leaves the runs' index")
+        self.assertFalse(self.build_run(date(2026, 4, 10)))
+
+        payment.move_id.line_ids.remove_move_reconcile()
+        self.assertTrue(status.is_open)
+        self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 4, 10))
+        run = self.build_run(date(2026, 4, 10))
+        self.assertEqual(run.line_ids.move_id, invoice)
+
+    def test_invoice_fields_search_and_group(self):
+        """The invoice's dunning fields read through the status stay searchable, sortable and groupable,
+        as the invoice filters and the list's grouping by level need."""
+        dunned = self.make_invoice(1000.0, due=date(2026, 4, 1))
+        waiting = self.make_invoice(500.0, due=date(2026, 4, 8))
+        self.confirm(self.build_run(date(2026, 4, 10)))
+        Move = self.env["account.move"]
+        self.assertEqual(Move.search([("nordic_dunning_state", "=", "in_dunning")]), dunned)
+        self.assertIn(waiting, Move.search([("nordic_dunning_state", "=", "none")]))
+        self.assertEqual(
+            (dunned.nordic_next_dunning_date, waiting.nordic_next_dunning_date), (date(2026, 4, 17), date(2026, 4, 15))
+        )
+        ordered = Move.search([("id", "in", (dunned | waiting).ids)], order="nordic_next_dunning_date desc")
+        self.assertEqual(ordered.ids, [dunned.id, waiting.id])
+        groups = dict(
+            Move._read_group([("id", "in", (dunned | waiting).ids)], ["nordic_dunning_level_id"], ["__count"])
+        )
+        self.assertEqual(groups, {self.levels[0]: 1, self.env["nordic.dunning.level"]: 1})
+
+    def test_line_event_and_one_line_per_invoice(self):
+        """A done line shows the event it became; an invoice cannot be proposed twice in one run."""
+        invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
+        run = self.build_run(date(2026, 4, 10))
+        line = run.line_ids
+        self.assertFalse(line.event_id)
+        events = self.confirm(run)
+        self.assertEqual((line.state, line.event_id), ("done", events))
+        self.assertEqual(events.user_id, self.env.user)
+        self.assertEqual(events.confirm_date, run.confirm_date)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            self.env["nordic.dunning.run.line"].create(
+                {"run_id": run.id, "move_id": invoice.id, "level_id": line.level_id.id}
+            )
