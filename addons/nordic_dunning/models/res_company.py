@@ -147,17 +147,35 @@ class ResCompany(models.Model):
         return nth_business_day_of_month(year, month, self.nordic_hq_ledger_business_day, self._nordic_country_code())
 
     def _nordic_aged_receivable_rows(self, day):
-        """Open receivable items of these clinics booked up to ``day`` (their residual today), one dict each."""
+        """Receivable items of these clinics open at ``day``, with their residual as it was then, one dict each.
+
+        The residual at ``day`` is the item's balance less what was reconciled with it up to ``day``
+        (a payment received later does not hide an item that was open at the month's end). Only items
+        open today or reconciled after ``day`` can qualify, so the whole history is never read.
+        """
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT l.id, l.balance
+                   - COALESCE((SELECT SUM(p.amount) FROM account_partial_reconcile p
+                                WHERE p.debit_move_id = l.id AND p.max_date <= %(day)s), 0)
+                   + COALESCE((SELECT SUM(p.amount) FROM account_partial_reconcile p
+                                WHERE p.credit_move_id = l.id AND p.max_date <= %(day)s), 0)
+              FROM account_move_line l
+              JOIN account_account a ON a.id = l.account_id
+             WHERE l.company_id = ANY(%(companies)s)
+               AND a.account_type = 'asset_receivable'
+               AND l.parent_state = 'posted'
+               AND l.date <= %(day)s
+               AND (NOT l.reconciled OR EXISTS (
+                        SELECT 1 FROM account_partial_reconcile p
+                         WHERE (p.debit_move_id = l.id OR p.credit_move_id = l.id) AND p.max_date > %(day)s))
+            """,
+            {"companies": self.ids, "day": day},
+        )
+        residuals = {line_id: residual for line_id, residual in self.env.cr.fetchall() if residual}
         lines = self.env["account.move.line"].search(
-            [
-                ("company_id", "in", self.ids),
-                ("account_type", "=", "asset_receivable"),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-                ("amount_residual", "!=", 0),
-                ("date", "<=", day),
-            ],
-            order="company_id, partner_id, date_maturity, id",
+            [("id", "in", list(residuals))], order="company_id, partner_id, date_maturity, id"
         )
         return [
             {
@@ -166,7 +184,7 @@ class ResCompany(models.Model):
                 "document": line.move_id.name,
                 "date": line.date,
                 "due": line.date_maturity,
-                "residual": line.amount_residual,
+                "residual": line.company_currency_id.round(float(residuals[line.id])),
                 "currency": line.company_currency_id.name,
             }
             for line in lines

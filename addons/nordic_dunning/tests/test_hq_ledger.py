@@ -71,3 +71,21 @@ class TestHqLedger(NordicApprovalCommon):
         self.assertEqual(values, [250.0, 250.0])
         row = next(book[self.clinic_a.name].iter_rows(min_row=4, max_row=4, values_only=True))
         self.assertEqual(row[4], 80, "due on the invoice date, 80 days overdue at 31 March")
+
+    def test_aged_at_past_date_uses_residual_then(self):
+        """An invoice paid after the ledger's date is in that ledger at its then open amount; a partial payment
+        made before the date lowers it; at a date after the payment the invoice is gone."""
+        paid_later = self.make_clinic_invoice(400.0, date="2026-01-10")
+        part_paid = self.make_clinic_invoice(1000.0, date="2026-01-12")
+        for invoice, amount, day in ((paid_later, 400.0, "2026-02-10"), (part_paid, 300.0, "2026-01-20")):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({"amount": amount, "payment_date": day})._create_payments()
+
+        def values(day):
+            rows = self.clinic_a._nordic_aged_receivable_rows(day)
+            return sorted((row["document"], row["residual"]) for row in rows)
+
+        self.assertEqual(values("2026-01-31"), sorted([(paid_later.name, 400.0), (part_paid.name, 700.0)]))
+        self.assertEqual(values("2026-02-28"), [(part_paid.name, 700.0)])
+        self.assertEqual(values("2026-01-11"), [(paid_later.name, 400.0)], "not yet booked: not listed")
