@@ -352,6 +352,15 @@ class NordicDunningPolicy(models.Model):
             for line in self.env["account.move"].concat(*(c["invoice"] for c in charges)).line_ids
             if line.display_type == "payment_term"
         }
+        company = self.company_id
+        company_currency = company.currency_id
+
+        def balance(amount, currency):
+            # Given with the line, so that Odoo does not derive it line by line (quadratic in a 10k-line entry).
+            if currency == company_currency:
+                return amount
+            return currency._convert(amount, company_currency, company, day)
+
         line_vals, income = [], defaultdict(float)
         for charge in charges:
             line_vals.append(
@@ -362,19 +371,25 @@ class NordicDunningPolicy(models.Model):
                         "name": charge["label"],
                         "amount_currency": charge["amount"],
                         "currency_id": charge["currency"].id,
+                        "balance": balance(charge["amount"], charge["currency"]),
                         "date_maturity": charge.get("maturity") or day,
+                        "analytic_distribution": False,
+                        "tax_ids": [Command.clear()],
                     }
                 )
             )
-            income[(charge["account"].id, charge["currency"].id)] += charge["amount"]
-        for (account_id, currency_id), amount in income.items():
+            income[(charge["account"].id, charge["currency"])] += charge["amount"]
+        for (account_id, currency), amount in income.items():
             line_vals.append(
                 Command.create(
                     {
                         "account_id": account_id,
                         "name": ref,
                         "amount_currency": -amount,
-                        "currency_id": currency_id,
+                        "currency_id": currency.id,
+                        "balance": -balance(amount, currency),
+                        "analytic_distribution": False,
+                        "tax_ids": [Command.clear()],
                     }
                 )
             )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytz
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round, str2bool
 
@@ -19,6 +19,8 @@ from ..tools.sql import execute_values
 _logger = logging.getLogger(__name__)
 
 BATCH = 5000
+# Charges booked per journal entry (see _charge_fees).
+FEE_ENTRY_LINES = 1000
 TIMEZONES = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo", "DK": "Europe/Copenhagen", "FI": "Europe/Helsinki"}
 
 
@@ -66,7 +68,15 @@ class NordicDunningRun(models.Model):
         string="Overdue but never sent",
         help="Overdue invoices left out because nothing proves the invoice itself reached the customer.",
     )
-    fee_move_id = fields.Many2one("account.move", "Fee entry", readonly=True, copy=False)
+    fee_move_ids = fields.Many2many(
+        "account.move",
+        "nordic_dunning_run_fee_move_rel",
+        "run_id",
+        "move_id",
+        string="Fee entries",
+        readonly=True,
+        copy=False,
+    )
     letter_attachment_id = fields.Many2one("ir.attachment", "Letters (PDF)", readonly=True, copy=False)
     confirm_user_id = fields.Many2one("res.users", "Confirmed by", readonly=True, copy=False)
     confirm_date = fields.Datetime("Confirmed on", readonly=True, copy=False)
@@ -855,17 +865,17 @@ class NordicDunningRun(models.Model):
         return self.env["nordic.dunning.event"].browse(event_ids)
 
     def _charge_fees(self, events):
-        """Book fees (and interest when the policy charges it) in one entry for the whole run.
+        """Book fees (and interest when the policy charges it): entries of at most FEE_ENTRY_LINES charges.
 
         One receivable line per event, on the invoice's receivable account and partner, so the
         customer really owes the fee; income lines are summed per account. Fees carry no VAT.
+        Odoo creates a journal entry's lines at a cost that grows faster than their number, so a
+        run of 10k fees is booked as ten entries rather than one.
         """
         policy = self.policy_id
-        fee_events = events.search([("id", "in", events.ids), ("fee_amount", ">", 0)])
+        fee_events = events.filtered(lambda e: e.fee_amount > 0)
         interest_events = (
-            events.search([("id", "in", events.ids), ("interest_amount", ">", 0)])
-            if policy.interest_mode == "charge"
-            else events.browse()
+            events.filtered(lambda e: e.interest_amount > 0) if policy.interest_mode == "charge" else events.browse()
         )
         if not fee_events and not interest_events:
             return
@@ -885,20 +895,35 @@ class NordicDunningRun(models.Model):
                         "maturity": event.deadline_date,
                     }
                 )
-                keys.append((kind, event))
-        move, receivable_lines = policy._post_charges(charges, self.date, _("Dunning charges %s", self.name))
-        for (kind, event), line in zip(keys, receivable_lines):
-            if kind == "fee":
-                event.write({"fee_move_line_id": line.id})
-            else:
-                event.write({"interest_move_line_id": line.id})
+                keys.append((kind, event.id))
+        count = -(-len(charges) // FEE_ENTRY_LINES)
+        moves = self.env["account.move"]
+        links = {"fee": ([], []), "interest": ([], [])}
+        for number, start in enumerate(range(0, len(charges), FEE_ENTRY_LINES), 1):
+            ref = _("Dunning charges %s", self.name)
+            if count > 1:
+                ref = f"{ref} ({number}/{count})"
+            move, receivable_lines = policy._post_charges(charges[start : start + FEE_ENTRY_LINES], self.date, ref)
+            moves |= move
+            for (kind, event_id), line in zip(keys[start : start + FEE_ENTRY_LINES], receivable_lines):
+                links[kind][0].append(event_id)
+                links[kind][1].append(line.id)
+        for kind, column in (("fee", "fee_move_line_id"), ("interest", "interest_move_line_id")):
+            event_ids, line_ids = links[kind]
+            if event_ids:
+                # The events' documents, written in one statement (events are otherwise immutable).
+                self.env.cr.execute(
+                    f"""UPDATE nordic_dunning_event e SET {column} = v.line_id
+                          FROM unnest(%s::int[], %s::int[]) AS v(id, line_id) WHERE e.id = v.id""",  # pylint: disable=sql-injection
+                    [event_ids, line_ids],
+                )
         self.env.cr.execute(
             "UPDATE nordic_dunning_event SET fee_charged = fee_amount > 0,"
             " interest_charged = %s AND interest_amount > 0 WHERE id = ANY(%s)",
             [policy.interest_mode == "charge", (fee_events | interest_events).ids],
         )
-        events.invalidate_recordset(["fee_charged", "interest_charged"])
-        self.fee_move_id = move
+        events.invalidate_recordset(["fee_charged", "interest_charged", "fee_move_line_id", "interest_move_line_id"])
+        self.fee_move_ids = [Command.link(move.id) for move in moves]
 
     def _advance_invoices(self, day):
         """Level, dates and state of the dunned invoices' status, then their next level and date.

@@ -65,6 +65,15 @@ def migrate(cr, version):
          WHERE s.move_id = m.id AND m.nordic_dunning_status_id IS NULL
         """
     )
+    if column_exists(cr, "nordic_dunning_run", "fee_move_id"):
+        cr.execute(
+            """
+            INSERT INTO nordic_dunning_run_fee_move_rel (run_id, move_id)
+            SELECT id, fee_move_id FROM nordic_dunning_run WHERE fee_move_id IS NOT NULL
+                ON CONFLICT DO NOTHING
+            """
+        )
+        cr.execute("ALTER TABLE nordic_dunning_run DROP COLUMN fee_move_id")
     for index in DROPPED_INDEXES:
         cr.execute(f'DROP INDEX IF EXISTS "{index}"')  # pylint: disable=sql-injection
     for table, columns in DROPPED.items():
