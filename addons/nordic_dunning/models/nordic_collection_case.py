@@ -121,7 +121,14 @@ class NordicCollectionCase(models.Model):
     # Dispute
     disputed = fields.Boolean(tracking=True, copy=False)
     dispute_text = fields.Text(copy=False)
-    dispute_at_agency = fields.Boolean("Disputed at the agency", readonly=True, copy=False)
+    dispute_at_agency = fields.Boolean(
+        "Disputed at the agency",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="The agency holds the case until the debtor's dispute is answered; cleared when the agency lifts "
+        "its hold itself.",
+    )
     dispute_reply_by = fields.Date("Reply to the dispute by", readonly=True, copy=False, tracking=True)
     dispute_reminded = fields.Boolean(readonly=True, copy=False)
     dispute_answer = fields.Selection(
@@ -368,6 +375,8 @@ class NordicCollectionCase(models.Model):
         return True
 
     def action_resume(self):
+        if any(case.dispute_at_agency and not case.dispute_answer for case in self):
+            raise UserError(_("The agency waits for the answer to the debtor's dispute: uphold or drop the claim."))
         held = self.filtered(lambda c: c.state == "paused" and not c.external_id)
         held.write({"state": "to_submit"})
         if self - held:
