@@ -15,3 +15,4 @@ from . import test_tours
 from . import test_collection_case
 from . import test_sidecar_api
 from . import test_sidecar_access
+from . import test_collection_write_off
