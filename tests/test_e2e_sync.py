@@ -126,8 +126,8 @@ def test_lifecycle_reaches_odoo(odoo, tmp_path):
         invoices = {amount: (residual, state) for amount, residual, state in snapshot["invoices"]}
         assert invoices[1000.0][0] == 0.0, "the agency's payment is reconciled with the invoice"
         assert invoices[1004.0][0] == 502.0
-        # The disputed case (1009) stays open; whether it shows as paused is the Odoo side's choice.
-        assert {"paid", "partly_paid", "surveillance", "failed"} <= set(snapshot["cases"])
+        # The disputed case (1009) stays open, paused until the dispute is answered.
+        assert sorted(snapshot["cases"]) == sorted(FINAL_STATES.values())
     finally:
         scenario.close()
 

@@ -630,6 +630,8 @@ class AccountMove(models.Model):
             ).reconcile()
             invoice.write({"nordic_written_off": True, "nordic_writeoff_date": entry.date})
             invoice.message_post(body=_("Written off as a confirmed loss by %s.", entry._get_html_link()))
+        # The proposal raised on the collection case when the agency reported the failure is done.
+        self.nordic_writeoff_invoice_id.sudo().nordic_collection_case_ids._write_off_posted()
         self._nordic_notify_hq()
 
     # ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from stdnum.se import personnummer as se_personnummer
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date
 
 from ..tools.sql import execute_values
 from .nordic_collection_agency import CLOSED_STATES
@@ -25,6 +26,8 @@ STATES = [
     ("withdrawn", "Withdrawn"),
     ("cancelled", "Cancelled"),
 ]
+# Agency outcomes from which the invoice may be written off (see _write_off_blocker).
+WRITE_OFF_STATES = ("failed", "surveillance")
 # Validators of the debtor's id number: (country, is_company) -> modules tried in order.
 # A Swedish sole trader's organisation number is the owner's personnummer.
 ID_VALIDATORS = {
@@ -121,11 +124,27 @@ class NordicCollectionCase(models.Model):
     # Dispute
     disputed = fields.Boolean(tracking=True, copy=False)
     dispute_text = fields.Text(copy=False)
-    dispute_at_agency = fields.Boolean("Disputed at the agency", readonly=True, copy=False)
+    dispute_at_agency = fields.Boolean(
+        "Disputed at the agency",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="The agency holds the case until the debtor's dispute is answered; cleared when the agency lifts "
+        "its hold itself.",
+    )
     dispute_reply_by = fields.Date("Reply to the dispute by", readonly=True, copy=False, tracking=True)
     dispute_reminded = fields.Boolean(readonly=True, copy=False)
     dispute_answer = fields.Selection(
         [("uphold", "Claim upheld"), ("withdraw", "Claim withdrawn")], readonly=True, copy=False, tracking=True
+    )
+    # Write-off of the confirmed loss: the invoice's own flow (wizard, approval, entry)
+    writeoff_move_id = fields.Many2one(related="move_id.nordic_writeoff_move_id")
+    written_off = fields.Boolean(related="move_id.nordic_written_off", tracking=False)
+    can_write_off = fields.Boolean(
+        "Can be written off",
+        compute="_compute_can_write_off",
+        help="The agency reported collection as failed or under surveillance, and the invoice is still open "
+        "with no write-off proposed.",
     )
     # Sync bookkeeping
     claimed_by = fields.Char(readonly=True, copy=False)
@@ -197,6 +216,17 @@ class NordicCollectionCase(models.Model):
         )
         for case in self:
             case.pending_command_count = counts.get(case, 0)
+
+    @api.depends(
+        "state",
+        "move_id.state",
+        "move_id.payment_state",
+        "move_id.nordic_written_off",
+        "move_id.nordic_writeoff_move_id.state",
+    )
+    def _compute_can_write_off(self):
+        for case in self:
+            case.can_write_off = not case._write_off_blocker()
 
     @api.constrains("debtor_id_number", "debtor_country_id", "debtor_is_company")
     def _check_debtor_id_number(self):
@@ -368,6 +398,8 @@ class NordicCollectionCase(models.Model):
         return True
 
     def action_resume(self):
+        if any(case.dispute_at_agency and not case.dispute_answer for case in self):
+            raise UserError(_("The agency waits for the answer to the debtor's dispute: uphold or drop the claim."))
         held = self.filtered(lambda c: c.state == "paused" and not c.external_id)
         held.write({"state": "to_submit"})
         if self - held:
@@ -404,6 +436,14 @@ class NordicCollectionCase(models.Model):
         self.write({"state": "to_submit", "claimed_by": False, "claimed_at": False, "last_error": False})
         return True
 
+    def action_write_off(self):
+        """Open the invoice's write-off wizard with the agency's outcome as the reason (approval as usual)."""
+        self.ensure_one()
+        self._check_write_off()
+        action = self.move_id.action_nordic_writeoff()
+        action["context"] = dict(action.get("context") or {}, default_reason=self._write_off_reason())
+        return action
+
     def action_view_invoice(self):
         self.ensure_one()
         return {
@@ -412,6 +452,58 @@ class NordicCollectionCase(models.Model):
             "view_mode": "form",
             "res_id": self.move_id.id,
         }
+
+    # ------------------------------------------------------------------
+    # Write-off
+    # ------------------------------------------------------------------
+
+    def _write_off_blocker(self):
+        """Why the invoice of this case cannot be written off from it, or False.
+
+        Failed is the confirmed loss; surveillance (the agency watches the debtor long-term) is offered too,
+        the invoice's evidence rule then asks for a CFO override.
+        """
+        self.ensure_one()
+        move = self.move_id
+        if self.state not in WRITE_OFF_STATES:
+            return _("Only a case the agency reported as failed or under surveillance can be written off.")
+        if move.nordic_written_off or (move.nordic_writeoff_move_id and move.nordic_writeoff_move_id.state != "cancel"):
+            return _("%(move)s is already written off or waiting for approval.", move=move.name)
+        if move.state != "posted" or move.payment_state not in ("not_paid", "partial"):
+            return _("%(move)s has nothing left to write off.", move=move.name)
+        return False
+
+    def _check_write_off(self):
+        for case in self:
+            blocker = case._write_off_blocker()
+            if blocker:
+                raise UserError(blocker)
+
+    def _write_off_reason(self):
+        """The agency's outcome in words: agency, outcome, closure code, date and case."""
+        self.ensure_one()
+        report = self.change_ids.filtered(
+            lambda c: c.state == "applied" and c.type in ("status", "dispute") and c.status == self.agency_status
+        ).sorted(lambda c: (c.occurred_at, c.id))[-1:]
+        data = (report.payload or {}).get("data") if report else None
+        code = data.get("closure_code") if isinstance(data, dict) else None
+        entered = self.history_ids.filtered(lambda h: h.new_state == self.state).sorted(lambda h: (h.date, h.id))[-1:]
+        outcome = dict(self._fields["state"]._description_selection(self.env))[self.state]
+        return _(
+            "%(agency)s reported %(outcome)s%(code)s on %(date)s, case %(case)s",
+            agency=self.agency_id.name or _("The collection agency"),
+            outcome=outcome,
+            code=_(" (closure code %s)", code) if code else "",
+            date=format_date(self.env, report.occurred_at or entered.date or self.write_date),
+            case=" / ".join(filter(None, [self.name, self.external_id])),
+        )
+
+    def _write_off_posted(self):
+        """The invoice of these cases is written off (entry posted): their write-off proposals are done."""
+        self.activity_feedback(
+            ["nordic_dunning.mail_activity_type_collection_write_off"],
+            feedback=_("The invoice is written off as a confirmed loss."),
+        )
 
     # ------------------------------------------------------------------
     # Commands and disputes

@@ -319,8 +319,11 @@ class NordicCollectionCase(models.Model):
         if not isinstance(data, dict):
             raise ValueError("data must be an object")
         status = change.get("status")
+        if kind == "dispute":
+            # The agency holds a disputed case: a dispute without a status of its own means "disputed" (paused).
+            status = status or "disputed"
         amount = 0.0
-        if kind == "status" and status not in AGENCY_STATUSES:
+        if kind in ("status", "dispute") and status not in AGENCY_STATUSES:
             raise ValueError(f"unknown agency status {status!r}")
         if kind in ("payment", "fee", "interest"):
             raw = change.get("amount")
@@ -455,11 +458,19 @@ class NordicCollectionCase(models.Model):
         disputes = [p for p in valid if p["type"] == "dispute" or (p["type"] == "status" and p["status"] == "disputed")]
         self._sidecar_apply_disputes(agency, disputes)
 
-        # The last status per case wins; cases are written in groups of equal target state.
+        # The last status per case wins (a dispute carries one too: "disputed", a pause); cases are written in
+        # groups of equal target state.
         final = {}
         for p in valid:
-            if p["type"] == "status":
+            if p["type"] in ("status", "dispute"):
                 final[p["case"].id] = p["status"]
+        # An unanswered dispute is over once the agency lifts its hold (collection resumed, case closed...).
+        ended = self.browse([cid for cid, status in final.items() if AGENCY_STATUSES[status] != "paused"]).filtered(
+            lambda c: c.dispute_at_agency and not c.dispute_answer
+        )
+        ended._track_set_log_message(_("The debtor's dispute at the agency is over."))
+        # Disputes are few and followed in the chatter; every other move is in the status history only.
+        tracked = self.browse([p["case"].id for p in disputes]) | ended
         groups = defaultdict(list)
         for case_id, status in final.items():
             groups[(AGENCY_STATUSES[status], status)].append(case_id)
@@ -472,10 +483,11 @@ class NordicCollectionCase(models.Model):
             vals = {"state": state, "agency_status": status}
             if state not in ("to_submit", "submitting", "cancelled"):
                 vals.update(claimed_by=False, claimed_at=False)
-            changing.with_context(
-                nordic_case_source="agency", nordic_agency_status=status, tracking_disable=True
-            ).write(vals)
+            agency_ctx = {"nordic_case_source": "agency", "nordic_agency_status": status}
+            (changing - tracked).with_context(**agency_ctx, tracking_disable=True).write(vals)
+            (changing & tracked).with_context(**agency_ctx).write(vals)
             (cases - changing).write({"agency_status": status})
+        ended._sidecar_end_disputes()
         self._sidecar_propose_write_off(newly_failed)
         self.env.flush_all()
         self.env.cr.execute(
@@ -600,7 +612,9 @@ class NordicCollectionCase(models.Model):
             case = p["case"]
             reply_by = p["reply_by"] or today + timedelta(days=agency.dispute_reply_days or 14)
             text = str(p["data"].get("text") or p["data"].get("reason") or "")
-            case.with_context(tracking_disable=True).write(
+            # Tracked: the chatter shows the dispute, its deadline and (with the status) the pause.
+            case._track_set_log_message(_("The debtor disputes the claim at the agency: collection is paused."))
+            case.write(
                 {
                     "disputed": True,
                     "dispute_at_agency": True,
@@ -624,6 +638,16 @@ class NordicCollectionCase(models.Model):
             )
         # No assignment e-mail from the technical user: the activity itself is the notification.
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+
+    def _sidecar_end_disputes(self):
+        """The agency lifted its dispute hold without our answer: no answer is awaited, the deadline is void."""
+        if not self:
+            return
+        self.write({"dispute_at_agency": False})
+        self.activity_feedback(
+            ["nordic_dunning.mail_activity_type_collection_dispute"],
+            feedback=_("The debtor's dispute at the agency is over."),
+        )
 
     @api.model
     def _sidecar_propose_write_off(self, cases):
@@ -702,8 +726,9 @@ class NordicCollectionCase(models.Model):
             if ack.get("ok"):
                 done |= command
                 state = {"pause": "paused", "resume": "active", "withdraw": "withdrawn"}.get(command.action)
-                if command.action == "dispute_answer" and (command.data or {}).get("answer") == "withdraw":
-                    state = "withdrawn"
+                if command.action == "dispute_answer":
+                    # The agency withdraws a dropped claim and resumes collection of an upheld one.
+                    state = "withdrawn" if (command.data or {}).get("answer") == "withdraw" else "active"
                 if state and command.case_id.state not in CLOSED_STATES:
                     effects[state] |= command.case_id
             else:

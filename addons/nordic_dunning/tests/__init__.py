@@ -16,3 +16,4 @@ from . import test_collection_case
 from . import test_sidecar_api
 from . import test_sidecar_access
 from . import test_dunning_status
+from . import test_collection_write_off

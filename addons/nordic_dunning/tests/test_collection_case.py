@@ -156,3 +156,72 @@ class TestCollectionCase(NordicCollectionCommon):
         self.assertFalse(case.activity_ids)
         with self.assertRaises(UserError):
             case.action_dispute_withdraw()
+
+    def messages(self, case, text):
+        self.env.cr.precommit.run()  # the chatter's tracking messages
+        messages = self.env["mail.message"].search([("model", "=", case._name), ("res_id", "=", case.id)])
+        return messages.filtered(lambda m: text in (m.body or ""))
+
+    def test_agency_dispute_pauses_until_agency_resumes(self):
+        """A dispute reported by the agency pauses the case, in the chatter and the status history, once however
+        often the change comes; "Resume" is refused while the agency waits for our answer; when the agency
+        resumes collection itself the dispute is over: the case is active again and no deadline is left."""
+        case = self.make_case()
+        self.submit(case)
+        self.env.cr.precommit.run()  # the hand-over is committed: a case is not tracked in its creating transaction
+        # As over RPC: with the chatter's tracking, which the test environment disables by default.
+        api = self.Case.with_user(self.sidecar_user).with_context(tracking_disable=False, mail_notrack=False)
+        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a1", status="collection_active")], "c1")
+        self.assertEqual(case.state, "active")
+        reply_by = fields.Date.today() + timedelta(days=10)
+        dispute = self.change(
+            case,
+            "d1",
+            kind="dispute",
+            status="disputed",
+            data={"reply_by": reply_by.isoformat(), "text": "The crown was never fitted"},
+        )
+        api.sidecar_apply_changes(self.agency.id, [dispute], "c2")
+        self.assertEqual((case.state, case.agency_status), ("paused", "disputed"))
+        self.assertTrue(case.disputed and case.dispute_at_agency)
+        self.assertEqual(case.history_ids.sorted("id")[-1:].mapped("new_state"), ["paused"])
+        tracked = self.messages(case, "disputes the claim at the agency")
+        self.assertEqual(len(tracked), 1)
+        state_change = tracked.tracking_value_ids.filtered(lambda t: t.field_id.name == "state")
+        self.assertEqual((state_change.old_value_char, state_change.new_value_char), ("Active", "Paused"))
+        self.assertEqual(case.activity_ids.date_deadline, reply_by)
+
+        self.assertEqual(
+            api.sidecar_apply_changes(self.agency.id, [dispute], "c2"),
+            {"applied": 0, "duplicates": 1, "quarantined": []},
+        )
+        self.assertEqual(len(case.activity_ids), 1, "a replayed dispute is applied once")
+        with self.assertRaisesRegex(UserError, "uphold or drop"):
+            case.action_resume()
+
+        # The debtor withdrew the objection at the agency: collection goes on without our answer.
+        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a2", status="collection_active")], "c3")
+        self.assertEqual((case.state, case.agency_status), ("active", "collection_active"))
+        self.assertFalse(case.dispute_at_agency)
+        self.assertFalse(case.activity_ids, "no answer is awaited any more")
+        self.assertEqual(len(self.messages(case, "dispute at the agency is over")), 2, "the tracking and the activity")
+        with patch.object(fields.Date, "context_today", lambda *a, **k: reply_by):
+            _reminded, due = self.Case._cron_dispute_deadlines()
+        self.assertFalse(due, "a resumed case is not withdrawn at the old deadline")
+
+    def test_upheld_dispute_resumes_case(self):
+        """Upholding the claim answers the agency; its acknowledgement resumes the paused case, and the agency's
+        own "collection_active" afterwards changes nothing more."""
+        case = self.make_case()
+        self.submit(case)
+        api = self.Case.with_user(self.sidecar_user)
+        api.sidecar_apply_changes(self.agency.id, [self.change(case, "d1", kind="dispute", data={"text": "Too much"})])
+        self.assertEqual((case.state, case.agency_status), ("paused", "disputed"))
+        case.action_dispute_uphold()
+        command = api.sidecar_pending_commands(self.agency.id, 10)
+        self.assertEqual([c["action"] for c in command], ["dispute_answer"])
+        api.sidecar_ack_commands(self.agency.id, [{"command_id": command[0]["command_id"], "ok": True}])
+        self.assertEqual(case.state, "active")
+        history = len(case.history_ids)
+        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a1", status="collection_active")])
+        self.assertEqual((case.state, case.dispute_answer, len(case.history_ids)), ("active", "uphold", history))
