@@ -873,9 +873,16 @@ class NordicDunningRun(models.Model):
         run of 10k fees is booked as ten entries rather than one.
         """
         policy = self.policy_id
-        fee_events = events.filtered(lambda e: e.fee_amount > 0)
-        interest_events = (
-            events.filtered(lambda e: e.interest_amount > 0) if policy.interest_mode == "charge" else events.browse()
+        # Only the charged events are read (a run of 100k reminders may have no fee at all).
+        self.env.cr.execute(
+            """SELECT id, fee_amount > 0, interest_amount > 0 FROM nordic_dunning_event
+                WHERE id = ANY(%s) AND (fee_amount > 0 OR interest_amount > 0) ORDER BY id""",
+            [events.ids],
+        )
+        flags = self.env.cr.fetchall()
+        fee_events = events.browse([event_id for event_id, fee, _interest in flags if fee])
+        interest_events = events.browse(
+            [event_id for event_id, _fee, interest in flags if interest and policy.interest_mode == "charge"]
         )
         if not fee_events and not interest_events:
             return
