@@ -33,7 +33,7 @@ from odoo.modules.registry import Registry
 
 EXTRA = ["account_credit_control"]
 # Bumped when the addon's data model changes in a way the reused benchmark data must follow.
-DATA_VERSION = 2
+DATA_VERSION = 3
 
 
 def ensure_database(n):
@@ -211,6 +211,7 @@ def clone_invoices(cr, template, partner_ids, count):
         "payment_reference": "'BENCH' || g",
         "inalterable_hash": "NULL",
         "secure_sequence_number": "NULL",
+        "nordic_dunning_status_id": "NULL",  # each clone gets its own status below
     }
     select = ", ".join(f"{overrides[c]} AS {c}" if c in overrides else c for c in move_cols)
     cr.execute("CREATE TEMP TABLE bench_clone (g int, move_id int) ON COMMIT DROP")

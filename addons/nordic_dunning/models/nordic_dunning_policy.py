@@ -361,7 +361,7 @@ class NordicDunningPolicy(models.Model):
                 return amount
             return currency._convert(amount, company_currency, company, day)
 
-        line_vals, income = [], defaultdict(float)
+        line_vals, income = [], defaultdict(lambda: [0.0, 0.0])
         for charge in charges:
             line_vals.append(
                 Command.create(
@@ -378,8 +378,10 @@ class NordicDunningPolicy(models.Model):
                     }
                 )
             )
-            income[(charge["account"].id, charge["currency"])] += charge["amount"]
-        for (account_id, currency), amount in income.items():
+            totals = income[(charge["account"].id, charge["currency"])]
+            totals[0] += charge["amount"]
+            totals[1] += line_vals[-1][2]["balance"]
+        for (account_id, currency), (amount, amount_company) in income.items():
             line_vals.append(
                 Command.create(
                     {
@@ -387,7 +389,8 @@ class NordicDunningPolicy(models.Model):
                         "name": ref,
                         "amount_currency": -amount,
                         "currency_id": currency.id,
-                        "balance": -balance(amount, currency),
+                        # The receivable lines' own balances: the entry balances to the öre.
+                        "balance": -company_currency.round(amount_company),
                         "analytic_distribution": False,
                         "tax_ids": [Command.clear()],
                     }

@@ -859,7 +859,7 @@ class NordicDunningRun(models.Model):
             },
         )
         event_ids = sorted(r[0] for r in self.env.cr.fetchall())
-        self.env["nordic.dunning.run.line"].invalidate_model(["state"])
+        self.env["nordic.dunning.run.line"].invalidate_model(["state", "event_id"])
         self.invalidate_recordset(["event_ids"])
         self.env["account.move"].invalidate_model(["nordic_dunning_event_ids"])
         return self.env["nordic.dunning.event"].browse(event_ids)

@@ -88,6 +88,8 @@ class NordicDunningStatus(models.Model):
         """
         if not rows:
             return
+        # One row per invoice (the last one wins): an upsert cannot touch the same row twice.
+        rows = list({row[0]: row for row in rows}.values())
         self.env.flush_all()
         move_ids = [row[0] for row in rows]
         for start in range(0, len(rows), 5000):
@@ -131,7 +133,7 @@ class NordicDunningStatus(models.Model):
             """
             UPDATE account_move m SET nordic_dunning_status_id = s.id
               FROM nordic_dunning_status s
-             WHERE s.move_id = m.id AND m.id = ANY(%s) AND m.nordic_dunning_status_id IS NULL
+             WHERE s.move_id = m.id AND m.id = ANY(%s) AND m.nordic_dunning_status_id IS DISTINCT FROM s.id
             RETURNING m.id
             """,
             [move_ids],

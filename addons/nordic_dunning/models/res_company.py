@@ -156,20 +156,33 @@ class ResCompany(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """
+            WITH receivable AS (
+                SELECT id FROM account_account WHERE account_type = 'asset_receivable'
+            ), candidate AS (
+                -- open today (the unreconciled-items index) ...
+                SELECT l.id FROM account_move_line l
+                 WHERE l.account_id IN (SELECT id FROM receivable)
+                   AND l.reconciled IS NOT TRUE AND l.parent_state = 'posted'
+                   AND l.company_id = ANY(%(companies)s)
+                UNION
+                -- ... or settled after the date
+                SELECT p.debit_move_id FROM account_partial_reconcile p
+                 WHERE p.max_date > %(day)s AND p.company_id = ANY(%(companies)s)
+                UNION
+                SELECT p.credit_move_id FROM account_partial_reconcile p
+                 WHERE p.max_date > %(day)s AND p.company_id = ANY(%(companies)s)
+            )
             SELECT l.id, l.balance
                    - COALESCE((SELECT SUM(p.amount) FROM account_partial_reconcile p
                                 WHERE p.debit_move_id = l.id AND p.max_date <= %(day)s), 0)
                    + COALESCE((SELECT SUM(p.amount) FROM account_partial_reconcile p
                                 WHERE p.credit_move_id = l.id AND p.max_date <= %(day)s), 0)
-              FROM account_move_line l
-              JOIN account_account a ON a.id = l.account_id
+              FROM candidate c
+              JOIN account_move_line l ON l.id = c.id
              WHERE l.company_id = ANY(%(companies)s)
-               AND a.account_type = 'asset_receivable'
+               AND l.account_id IN (SELECT id FROM receivable)
                AND l.parent_state = 'posted'
                AND l.date <= %(day)s
-               AND (NOT l.reconciled OR EXISTS (
-                        SELECT 1 FROM account_partial_reconcile p
-                         WHERE (p.debit_move_id = l.id OR p.credit_move_id = l.id) AND p.max_date > %(day)s))
             """,
             {"companies": self.ids, "day": day},
         )

@@ -67,3 +67,16 @@ class TestDunningStatus(NordicDunningCommon):
             self.env["nordic.dunning.run.line"].create(
                 {"run_id": run.id, "move_id": invoice.id, "level_id": line.level_id.id}
             )
+
+    def test_schedule_same_invoice_twice_in_one_batch(self):
+        """Scheduling rows that name one invoice twice (two disputes rejected at once) keeps the last row."""
+        invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
+        rows = [
+            (invoice.id, self.policy.id, self.levels[0].id, date(2026, 5, 4)),
+            (invoice.id, self.policy.id, self.levels[1].id, date(2026, 5, 11)),
+        ]
+        self.env["account.move"]._nordic_write_schedule(rows)
+        self.assertEqual(
+            (invoice.nordic_dunning_next_level_id, invoice.nordic_next_dunning_date),
+            (self.levels[1], date(2026, 5, 11)),
+        )

@@ -52,8 +52,10 @@ def migrate(cr, version):
                nordic_next_dunning_date, nordic_last_dunning_date, COALESCE(nordic_dunning_state, 'none'),
                move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')
           FROM account_move
-         WHERE nordic_dunning_policy_id IS NOT NULL OR nordic_dunning_level_id IS NOT NULL
-            OR nordic_dunning_next_level_id IS NOT NULL
+         WHERE move_type = 'out_invoice' AND state = 'posted'
+            OR nordic_dunning_policy_id IS NOT NULL OR nordic_dunning_level_id IS NOT NULL
+            OR nordic_dunning_next_level_id IS NOT NULL OR nordic_last_dunning_date IS NOT NULL
+            OR COALESCE(nordic_dunning_state, 'none') != 'none'
             ON CONFLICT (move_id) DO NOTHING
         """
     )
