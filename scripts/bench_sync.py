@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ import odoorpc  # noqa: E402
 from sidecar.agency import AgencyClient  # noqa: E402
 from sidecar.config import Settings  # noqa: E402
 from sidecar.odoo import OdooClient  # noqa: E402
+from sidecar.sandbox import spawn as spawn_sandbox  # noqa: E402
 from sidecar.sync import Syncer  # noqa: E402
 from tests.odoo_process import OdooServer, drop_database, odoo_shell, prepare_database  # noqa: E402
 
@@ -59,31 +59,7 @@ def log(message):
 
 
 def start_sandbox(tmp, api_key):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sidecar.sandbox",
-            "--port",
-            "0",
-            "--db",
-            str(Path(tmp) / "bench.sqlite"),
-            "--api-key",
-            api_key,
-            "--environment",
-            "test",
-            "--interest-rate",
-            "0",
-            "--start-date",
-            "2026-01-05",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    url = process.stdout.readline().split()[2]
-    return process, url
+    return spawn_sandbox(Path(tmp) / "bench.sqlite", api_key, "--interest-rate", "0", "--start-date", "2026-01-05")
 
 
 def settings_for(server, login, key, page):

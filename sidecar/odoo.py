@@ -24,8 +24,36 @@ class OdooAuthError(OdooError):
     """Wrong database, login or API key (a configuration error)."""
 
 
-class OdooClient:
-    """The sidecar's view of Odoo: one method per batch RPC of the contract."""
+class SidecarApi:
+    """One method per batch RPC of the contract; subclasses say how a call reaches Odoo (``_call``)."""
+
+    def _call(self, method, *args):
+        raise NotImplementedError
+
+    def agencies(self):
+        return self._call("sidecar_agencies")
+
+    def claim(self, agency_id, limit, worker):
+        return self._call("sidecar_claim", agency_id, limit, worker)
+
+    def record_submissions(self, agency_id, results):
+        return self._call("sidecar_record_submissions", agency_id, results)
+
+    def apply_changes(self, agency_id, changes, cursor):
+        return self._call("sidecar_apply_changes", agency_id, changes, cursor)
+
+    def pending_commands(self, agency_id, limit):
+        return self._call("sidecar_pending_commands", agency_id, limit)
+
+    def ack_commands(self, agency_id, acks):
+        return self._call("sidecar_ack_commands", agency_id, acks)
+
+    def heartbeat(self, info):
+        return self._call("sidecar_heartbeat", info)
+
+
+class OdooClient(SidecarApi):
+    """The sidecar's view of Odoo over odoorpc."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -68,27 +96,6 @@ class OdooClient:
             raise OdooError(f"{MODEL}.{method}: {err}") from err
         except (urllib.error.URLError, OSError) as err:
             raise OdooError(f"{MODEL}.{method}: Odoo unreachable: {err}") from err
-
-    def agencies(self):
-        return self._call("sidecar_agencies")
-
-    def claim(self, agency_id, limit, worker):
-        return self._call("sidecar_claim", agency_id, limit, worker)
-
-    def record_submissions(self, agency_id, results):
-        return self._call("sidecar_record_submissions", agency_id, results)
-
-    def apply_changes(self, agency_id, changes, cursor):
-        return self._call("sidecar_apply_changes", agency_id, changes, cursor)
-
-    def pending_commands(self, agency_id, limit):
-        return self._call("sidecar_pending_commands", agency_id, limit)
-
-    def ack_commands(self, agency_id, acks):
-        return self._call("sidecar_ack_commands", agency_id, acks)
-
-    def heartbeat(self, info):
-        return self._call("sidecar_heartbeat", info)
 
     def close(self):
         self._odoo = None

@@ -68,6 +68,7 @@ import json
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -812,6 +813,39 @@ class SandboxServer(ThreadingHTTPServer):
     def url(self):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+
+def spawn(db_path, api_key, *extra, environment="test"):
+    """Start the sandbox in its own process on a free port; return (process, base URL).
+
+    For tests and benchmarks: the process is the caller's to terminate.
+    """
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sidecar.sandbox",
+            "--port",
+            "0",
+            "--db",
+            str(db_path),
+            "--api-key",
+            api_key,
+            "--environment",
+            environment,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    line = process.stdout.readline()
+    if not line.startswith("listening on "):
+        process.kill()
+        raise RuntimeError(f"sandbox did not start: {line!r}")
+    return process, line.split()[2]
 
 
 def _parse_args(argv):

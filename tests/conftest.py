@@ -1,9 +1,6 @@
 """Fixtures: a sandbox agency on a free loopback port (thread or subprocess), and a deliberately faulty server."""
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import date
@@ -14,6 +11,7 @@ import pytest
 import requests
 
 from sidecar.sandbox import SandboxAgency, SandboxServer
+from sidecar.sandbox import spawn as spawn_sandbox
 from tests.odoo_process import OdooServer, drop_database, prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,33 +81,8 @@ def production_sandbox(tmp_path):
 
 def start_process_sandbox(db_path, *extra, environment="test"):
     """The sandbox as a real process (python -m sidecar.sandbox --port 0); returns (process, Sandbox)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sidecar.sandbox",
-            "--port",
-            "0",
-            "--db",
-            str(db_path),
-            "--api-key",
-            API_KEY,
-            "--environment",
-            environment,
-            "--start-date",
-            START.isoformat(),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    line = process.stdout.readline()
-    if not line.startswith("listening on "):
-        process.kill()
-        raise RuntimeError(f"sandbox did not start: {line!r}")
-    return process, Sandbox(line.split()[2])
+    process, url = spawn_sandbox(db_path, API_KEY, "--start-date", START.isoformat(), *extra, environment=environment)
+    return process, Sandbox(url)
 
 
 @pytest.fixture

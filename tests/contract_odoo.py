@@ -12,6 +12,7 @@ import time
 import uuid as uuidlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sidecar.odoo import SidecarApi
 from tests.conftest import case_payload
 
 STATUS_TO_STATE = {
@@ -204,7 +205,7 @@ class ContractOdoo:
             return True
 
 
-class LocalOdoo:
+class LocalOdoo(SidecarApi):
     """The sidecar's OdooClient interface over a ContractOdoo, without HTTP (sync core tests)."""
 
     def __init__(self, contract):
@@ -215,27 +216,6 @@ class LocalOdoo:
         self.calls += 1
         self.contract.calls.append(method)
         return json.loads(json.dumps(getattr(self.contract, method)(*json.loads(json.dumps(args)))))
-
-    def agencies(self):
-        return self._call("sidecar_agencies")
-
-    def claim(self, agency_id, limit, worker):
-        return self._call("sidecar_claim", agency_id, limit, worker)
-
-    def record_submissions(self, agency_id, results):
-        return self._call("sidecar_record_submissions", agency_id, results)
-
-    def apply_changes(self, agency_id, changes, cursor):
-        return self._call("sidecar_apply_changes", agency_id, changes, cursor)
-
-    def pending_commands(self, agency_id, limit):
-        return self._call("sidecar_pending_commands", agency_id, limit)
-
-    def ack_commands(self, agency_id, acks):
-        return self._call("sidecar_ack_commands", agency_id, acks)
-
-    def heartbeat(self, info):
-        return self._call("sidecar_heartbeat", info)
 
 
 class _RpcHandler(BaseHTTPRequestHandler):
