@@ -100,6 +100,26 @@ class AccountMove(models.Model):
     # Scheduling
     # ------------------------------------------------------------------
 
+    def button_draft(self):
+        """A dunned invoice stays as the customer was reminded of it: correct it with a credit note.
+
+        Its measures (letters, fees, interest) were taken against this customer and amount; cancel them
+        first (mass cancellation) if the invoice itself was wrong.
+        """
+        self._nordic_check_not_dunned()
+        return super().button_draft()
+
+    def _nordic_check_not_dunned(self):
+        dunned = self.env["nordic.dunning.event"].search([("move_id", "in", self.ids), ("state", "=", "done")]).move_id
+        if dunned:
+            raise UserError(
+                _(
+                    "These invoices have collection measures and cannot be reset to draft; issue a credit note, "
+                    "or cancel the measures first:\n%s",
+                    "\n".join(dunned.mapped("name")),
+                )
+            )
+
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         posted.filtered(lambda m: m.move_type == "out_invoice")._nordic_dunning_schedule()

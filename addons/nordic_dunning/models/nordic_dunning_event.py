@@ -31,10 +31,12 @@ class NordicDunningEvent(models.Model):
 
     name = fields.Char(compute="_compute_name")
     move_id = fields.Many2one("account.move", "Invoice", required=True, index=True, readonly=True, ondelete="restrict")
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, readonly=True)
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    # The invoice's currency and the run's policy and confirming user: read through them, not copied
-    # (an event row is written for every invoice of a run; each copied reference costs a key check).
+    # The invoice's customer, company and currency and the run's policy and confirming user: read through
+    # them, not copied. An event row is written for every invoice of a run, and each copied reference costs
+    # a foreign-key check and an index entry per row. A dunned invoice cannot go back to draft (see
+    # account.move.button_draft), so its customer and company are the ones the measure was taken against.
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
+    company_id = fields.Many2one(related="move_id.company_id")
     currency_id = fields.Many2one(related="move_id.currency_id")
     run_id = fields.Many2one("nordic.dunning.run", readonly=True, index="btree_not_null")
     policy_id = fields.Many2one(related="run_id.policy_id")

@@ -377,8 +377,11 @@ class NordicDunningRun(models.Model):
         rate_days_cache = {}
         fee_cache = {}
         company_currency = self.company_id.currency_id
+        company_currency_id = company_currency.id
         currencies = {c.id: c for c in self.env["res.currency"].browse({r["currency_id"] for r in rows})}
-        roundings = {cid: Decimal(str(c.rounding)) for cid, c in currencies.items()}
+        # Plain values for the loop: a field read per row would cost more than the computation.
+        float_roundings = {cid: c.rounding for cid, c in currencies.items()}
+        roundings = {cid: Decimal(str(rounding)) for cid, rounding in float_roundings.items()}
         charge_mode = policy.interest_mode == "charge"
         result = {}
         for row in rows:
@@ -386,7 +389,7 @@ class NordicDunningRun(models.Model):
             move_prior = prior.get(row["move_id"], ())
             currency_id = row["currency_id"]
             fee = self._fee_for(level, row, day, move_prior, fee_cache) if level else 0.0
-            if fee and currency_id != company_currency.id:
+            if fee and currency_id != company_currency_id:
                 fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
             interest = 0.0
             if level and level["interest"] and periods:
@@ -405,7 +408,7 @@ class NordicDunningRun(models.Model):
                     amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
                 interest = float(amount)
             result[row["move_id"]] = (
-                float_round(fee, precision_rounding=currencies[currency_id].rounding),
+                float_round(fee, precision_rounding=float_roundings[currency_id]),
                 interest,
                 rate_today,
             )
@@ -653,11 +656,13 @@ class NordicDunningRun(models.Model):
         self.ensure_one()
         day = self.date
         self.env.flush_all()
-        self._skip_settled()
-        self._check_proof_of_sending()
+        flagged = self._flag_lines(day)
+        self._skip_settled([row for row in flagged if row["reason"]])
+        kept = [row for row in flagged if not row["reason"]]
+        self._check_proof_of_sending(kept)
         # The events' author and time (they keep no log of their own).
         self.write({"confirm_user_id": self.env.uid, "confirm_date": fields.Datetime.now()})
-        events = self._create_events(self._execution_overrides(day), day)
+        events = self._create_events(self._execution_overrides([row for row in kept if row["changed"]], day), day)
         self._charge_fees(events)
         self._advance_invoices(day)
         self._handover(events.search([("id", "in", events.ids), ("kind", "=", "handover")]))
@@ -672,69 +677,74 @@ class NordicDunningRun(models.Model):
         self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
 
-    def _skip_settled(self):
-        """Skip lines whose invoice was paid, excluded, disputed or dunned elsewhere since the run was built.
+    def _flag_lines(self, day):
+        """One pass over the proposed lines: those that need more than executing as reviewed.
 
-        One query finds them; the note says why. Open and disputed amounts are stored rounded to the
-        currency (exact numerics), so "nothing left to dun" is a plain comparison with zero.
+        A line is flagged when its invoice was paid, excluded, disputed or dunned elsewhere since the run
+        was built (``reason``), has no proof of sending (``not_sent``), is younger than the policy's
+        minimum age (``young``), or its open amount changed since the review (``changed``). Open and
+        disputed amounts are stored rounded to the currency (exact numerics), so "nothing left to dun" is
+        a plain comparison with zero. Usually only a handful of rows come back.
         """
+        self.env.cr.execute(
+            """
+            SELECT * FROM (
+                SELECT l.id, m.name,
+                       CASE WHEN NOT (m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')) THEN 'paid'
+                            WHEN COALESCE(m.nordic_dunning_excluded, FALSE)
+                                 OR COALESCE(p.nordic_dunning_excluded, FALSE) THEN 'excluded'
+                            WHEN m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) <= 0 THEN 'disputed'
+                            WHEN s.next_level_id IS DISTINCT FROM l.level_id THEN 'elsewhere'
+                       END AS reason,
+                       NOT COALESCE(m.nordic_is_sent, FALSE) AS not_sent,
+                       m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s AS young,
+                       ABS(l.amount_residual - (m.amount_residual - COALESCE(m.nordic_disputed_amount, 0)))
+                           >= 0.0000005 AS changed,
+                       l.move_id, m.commercial_partner_id, m.currency_id, l.level_id,
+                       m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
+                       COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
+                       p.nordic_fee_agreed, p.nordic_fee_agreed_date
+                  FROM nordic_dunning_run_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN res_partner p ON p.id = m.commercial_partner_id
+                  LEFT JOIN nordic_dunning_status s ON s.move_id = m.id
+                 WHERE l.run_id = %(run)s AND l.state = 'proposed'
+            ) v
+             WHERE reason IS NOT NULL OR not_sent OR young OR changed
+             ORDER BY id
+            """,
+            {"run": self.id, "day": day, "min_age": self.policy_id.min_invoice_age or 0},
+        )
+        return self._fetch_dicts(
+            "id name reason not_sent young changed move_id partner_id currency_id level_id residual total disputed "
+            "due invoice_date fee_agreed fee_agreed_date"
+        )
+
+    def _skip_settled(self, rows):
+        """Skip the lines whose invoice was settled otherwise since the run was built; the note says why."""
         reasons = {
             "paid": _("Paid or cancelled since the run was built."),
             "excluded": _("Excluded from dunning since the run was built."),
             "disputed": _("Disputed since the run was built."),
             "elsewhere": _("Dunned elsewhere since the run was built."),
         }
-        self.env.cr.execute(
-            """
-            SELECT reason, ARRAY_AGG(id) FROM (
-                SELECT l.id,
-                       CASE WHEN NOT (m.state = 'posted' AND m.payment_state IN ('not_paid', 'partial')) THEN 'paid'
-                            WHEN COALESCE(m.nordic_dunning_excluded, FALSE)
-                                 OR COALESCE(p.nordic_dunning_excluded, FALSE) THEN 'excluded'
-                            WHEN m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) <= 0 THEN 'disputed'
-                            WHEN s.next_level_id IS DISTINCT FROM l.level_id THEN 'elsewhere'
-                       END AS reason
-                  FROM nordic_dunning_run_line l
-                  JOIN account_move m ON m.id = l.move_id
-                  JOIN res_partner p ON p.id = m.commercial_partner_id
-                  LEFT JOIN nordic_dunning_status s ON s.move_id = m.id
-                 WHERE l.run_id = %s AND l.state = 'proposed'
-            ) v
-             WHERE reason IS NOT NULL
-             GROUP BY reason
-            """,
-            [self.id],
-        )
-        skipped = self.env.cr.fetchall()
-        for reason, line_ids in skipped:
+        by_reason = defaultdict(list)
+        for row in rows:
+            by_reason[row["reason"]].append(row["id"])
+        for reason, line_ids in by_reason.items():
             self.env.cr.execute(
                 "UPDATE nordic_dunning_run_line SET state = 'skipped', note = %s WHERE id = ANY(%s)",
                 [reasons[reason], line_ids],
             )
-        if skipped:
+        if by_reason:
             self.env["nordic.dunning.run.line"].invalidate_model(["state", "note"])
 
-    def _check_proof_of_sending(self):
+    def _check_proof_of_sending(self, rows):
         """Seed 000: no measure at all for an invoice that was never sent, nor before the policy's minimum age.
 
         Applies to every level, also to a policy with zero reminders (straight to collection). All or nothing.
         """
-        min_age = self.policy_id.min_invoice_age or 0
-        self.env.cr.execute(
-            """
-            SELECT m.name, NOT COALESCE(m.nordic_is_sent, FALSE),
-                   m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s
-              FROM nordic_dunning_run_line l
-              JOIN account_move m ON m.id = l.move_id
-             WHERE l.run_id = %(run)s AND l.state = 'proposed'
-               AND (NOT COALESCE(m.nordic_is_sent, FALSE)
-                    OR m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s)
-             ORDER BY l.id
-            """,
-            {"run": self.id, "day": self.date, "min_age": min_age},
-        )
-        rows = self.env.cr.fetchall()
-        unsent = [name for name, not_sent, _young in rows if not_sent]
+        unsent = [row["name"] for row in rows if row["not_sent"]]
         if unsent:
             raise UserError(
                 _(
@@ -743,39 +753,21 @@ class NordicDunningRun(models.Model):
                     "\n".join(unsent),
                 )
             )
-        young = [name for name, _not_sent, is_young in rows if is_young]
+        young = [row["name"] for row in rows if row["young"]]
         if young:
             raise UserError(
                 _(
                     "Nothing was done: these invoices are not yet %(days)s days past their due date, the minimum "
                     "of policy %(policy)s:\n%(names)s",
-                    days=min_age,
+                    days=self.policy_id.min_invoice_age or 0,
                     policy=self.policy_id.name,
                     names="\n".join(young),
                 )
             )
 
-    def _execution_overrides(self, day):
+    def _execution_overrides(self, changed, day):
         """{move_id: (fee, interest)} recomputed for the invoices whose open amount changed since the run
         was built (a partial payment, a dispute); the other lines are executed with their reviewed amounts."""
-        self.env.cr.execute(
-            """
-            SELECT l.move_id, m.commercial_partner_id, m.currency_id, l.level_id,
-                   m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
-                   COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
-                   p.nordic_fee_agreed, p.nordic_fee_agreed_date
-              FROM nordic_dunning_run_line l
-              JOIN account_move m ON m.id = l.move_id
-              JOIN res_partner p ON p.id = m.commercial_partner_id
-             WHERE l.run_id = %s AND l.state = 'proposed'
-               AND ABS(l.amount_residual - (m.amount_residual - COALESCE(m.nordic_disputed_amount, 0))) >= 0.0000005
-            """,
-            [self.id],
-        )
-        changed = self._fetch_dicts(
-            "move_id partner_id currency_id level_id residual total disputed due invoice_date fee_agreed "
-            "fee_agreed_date"
-        )
         return {move_id: values[:2] for move_id, values in self._compute_charges(changed, day).items()}
 
     def _create_events(self, overrides, day):
@@ -814,8 +806,8 @@ class NordicDunningRun(models.Model):
             ), ov(move_id, fee, interest) AS (
                 SELECT * FROM unnest(%(ov_move)s::int[], %(ov_fee)s::numeric[], %(ov_interest)s::numeric[])
             ), src AS (
-                SELECT l.id AS line_id, l.move_id, m.commercial_partner_id AS partner_id, m.company_id,
-                       l.level_id, lv.sequence, lv.kind, lv.deadline, lv.email, lv.letter, lv.call,
+                SELECT l.id AS line_id, l.move_id, l.level_id,
+                       lv.sequence, lv.kind, lv.deadline, lv.email, lv.letter, lv.call,
                        m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) AS residual,
                        COALESCE(ov.fee, l.fee_amount, 0) AS fee,
                        CASE WHEN %(shows)s THEN COALESCE(ov.interest, l.interest_amount, 0) ELSE 0 END AS interest,
@@ -827,10 +819,10 @@ class NordicDunningRun(models.Model):
                  WHERE l.run_id = %(run)s AND l.state = 'proposed'
             ), ins AS (
                 INSERT INTO nordic_dunning_event
-                    (move_id, partner_id, company_id, run_id, level_id, level_sequence, kind, date, deadline_date,
+                    (move_id, run_id, level_id, level_sequence, kind, date, deadline_date,
                      amount_residual, fee_amount, interest_amount, interest_rate, amount_total, payment_reference,
                      channel_email, channel_letter, channel_call, state)
-                SELECT move_id, partner_id, company_id, %(run)s, level_id, sequence, kind, %(day)s, deadline,
+                SELECT move_id, %(run)s, level_id, sequence, kind, %(day)s, deadline,
                        residual, fee, interest, CASE WHEN interest <> 0 THEN %(rate)s ELSE 0 END,
                        residual + fee + interest, reference, email, letter, call, 'done'
                   FROM src
@@ -873,17 +865,17 @@ class NordicDunningRun(models.Model):
         run of 10k fees is booked as ten entries rather than one.
         """
         policy = self.policy_id
-        # Only the charged events are read (a run of 100k reminders may have no fee at all).
+        charge_interest = policy.interest_mode == "charge"
+        # Only the charged events are read (a run of 100k reminders may have no fee at all; interest
+        # shown on a reminder is charged only by a policy that charges it).
         self.env.cr.execute(
-            """SELECT id, fee_amount > 0, interest_amount > 0 FROM nordic_dunning_event
-                WHERE id = ANY(%s) AND (fee_amount > 0 OR interest_amount > 0) ORDER BY id""",
-            [events.ids],
+            """SELECT id, fee_amount > 0, %(interest)s AND interest_amount > 0 FROM nordic_dunning_event
+                WHERE id = ANY(%(ids)s) AND (fee_amount > 0 OR (%(interest)s AND interest_amount > 0)) ORDER BY id""",
+            {"ids": events.ids, "interest": charge_interest},
         )
         flags = self.env.cr.fetchall()
         fee_events = events.browse([event_id for event_id, fee, _interest in flags if fee])
-        interest_events = events.browse(
-            [event_id for event_id, _fee, interest in flags if interest and policy.interest_mode == "charge"]
-        )
+        interest_events = events.browse([event_id for event_id, _fee, interest in flags if interest])
         if not fee_events and not interest_events:
             return
         fee_account, interest_account = policy._charge_accounts()
@@ -927,7 +919,7 @@ class NordicDunningRun(models.Model):
         self.env.cr.execute(
             "UPDATE nordic_dunning_event SET fee_charged = fee_amount > 0,"
             " interest_charged = %s AND interest_amount > 0 WHERE id = ANY(%s)",
-            [policy.interest_mode == "charge", (fee_events | interest_events).ids],
+            [charge_interest, (fee_events | interest_events).ids],
         )
         events.invalidate_recordset(["fee_charged", "interest_charged", "fee_move_line_id", "interest_move_line_id"])
         self.fee_move_ids = [Command.link(move.id) for move in moves]

@@ -46,7 +46,6 @@ class NordicDunningStatus(models.Model):
         default="none",
         required=True,
         readonly=True,
-        index=True,
     )
     is_open = fields.Boolean(
         "Open invoice",

@@ -2,6 +2,7 @@ from datetime import date
 
 from psycopg2 import IntegrityError
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -67,6 +68,25 @@ class TestDunningStatus(NordicDunningCommon):
             self.env["nordic.dunning.run.line"].create(
                 {"run_id": run.id, "move_id": invoice.id, "level_id": line.level_id.id}
             )
+
+    def test_event_reads_customer_and_company_through_invoice(self):
+        """An event's customer and company are its invoice's, searchable like stored fields (the company
+        rule and the events list filter on them), and a dunned invoice cannot go back to draft to change
+        them; once its measures are cancelled it can."""
+        invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
+        event = self.confirm(self.build_run(date(2026, 4, 10)))
+        self.assertEqual((event.partner_id, event.company_id), (invoice.commercial_partner_id, invoice.company_id))
+        Event = self.env["nordic.dunning.event"]
+        self.assertEqual(Event.search([("partner_id", "=", invoice.partner_id.id)]), event)
+        self.assertEqual(Event.search([("company_id", "=", invoice.company_id.id), ("id", "=", event.id)]), event)
+        with self.assertRaisesRegex(UserError, "credit note"):
+            invoice.button_draft()
+        self.assertEqual(invoice.state, "posted")
+        self.env["nordic.dunning.cancel"].with_context(
+            active_model="nordic.dunning.event", active_ids=event.ids
+        ).create({"reason": "Wrong customer on the invoice"}).action_cancel()
+        invoice.button_draft()
+        self.assertEqual(invoice.state, "draft")
 
     def test_schedule_same_invoice_twice_in_one_batch(self):
         """Scheduling rows that name one invoice twice (two disputes rejected at once) keeps the last row."""
