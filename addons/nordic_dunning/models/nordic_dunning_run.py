@@ -19,6 +19,8 @@ from ..tools.sql import execute_values
 _logger = logging.getLogger(__name__)
 
 BATCH = 5000
+# A run of at least this many lines refreshes the lines table's statistics (see _generate_lines).
+ANALYZE_MIN_LINES = 2000
 # Charges booked per journal entry (see _charge_fees).
 FEE_ENTRY_LINES = 1000
 TIMEZONES = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo", "DK": "Europe/Copenhagen", "FI": "Europe/Helsinki"}
@@ -343,6 +345,10 @@ class NordicDunningRun(models.Model):
                     [c["first"] for c in lines],
                 ],
             )
+        if len(lines) >= ANALYZE_MIN_LINES:
+            # The planner's statistics would still describe the table without these lines until autovacuum
+            # comes by; the review and the confirmation query this run's lines by the thousand.
+            self.env.cr.execute("ANALYZE nordic_dunning_run_line")
         if unsent:
             execute_values(
                 self.env.cr,
@@ -419,7 +425,6 @@ class NordicDunningRun(models.Model):
         if level["fee_rule"] == "none" or level["kind"] == "handover":
             return 0.0
         country = level["country"]
-        rates = self.env["nordic.dunning.rate"]
         if country == "SE":
             # Lag (1981:739) 2 §: only when agreed no later than when the debt arose.
             arose = row["invoice_date"] or row["due"]
@@ -428,13 +433,13 @@ class NordicDunningRun(models.Model):
             cap_type = "reminder_fee_cap" if level["kind"] == "reminder" else "collection_fee_cap"
             key = ("SE", cap_type, day)
             if key not in cache:
-                cache[key] = rates._get_value("SE", cap_type, day, raise_if_missing=False)
+                cache[key] = self.env["nordic.dunning.rate"]._get_value("SE", cap_type, day, raise_if_missing=False)
             cap = cache[key]
             return min(level["fee_amount"], cap) if cap is not None else level["fee_amount"]
         if country == "NO":
             key = ("NO", "inkassosats", day)
             if key not in cache:
-                cache[key] = rates._get_value("NO", "inkassosats", day)
+                cache[key] = self.env["nordic.dunning.rate"]._get_value("NO", "inkassosats", day)
             max_fee = cache[key] / 20.0
             fee = max_fee if level["fee_rule"] == "no_reminder" else min(level["fee_amount"], max_fee)
             # Inkassoforskriften § 1-2: only for a reminder sent at least 14 days after the due date.
@@ -662,9 +667,11 @@ class NordicDunningRun(models.Model):
         self._check_proof_of_sending(kept)
         # The events' author and time (they keep no log of their own).
         self.write({"confirm_user_id": self.env.uid, "confirm_date": fields.Datetime.now()})
-        events = self._create_events(self._execution_overrides([row for row in kept if row["changed"]], day), day)
-        self._charge_fees(events)
+        overrides = self._execution_overrides([row for row in kept if row["changed"]], day)
+        # The statuses move first, while the lines to execute are still the proposed ones.
         self._advance_invoices(day)
+        events = self._create_events(overrides, day)
+        self._charge_fees(events)
         self._handover(events.search([("id", "in", events.ids), ("kind", "=", "handover")]))
         self._communicate(events)
         self.write(
@@ -925,61 +932,71 @@ class NordicDunningRun(models.Model):
         self.fee_move_ids = [Command.link(move.id) for move in moves]
 
     def _advance_invoices(self, day):
-        """Level, dates and state of the dunned invoices' status, then their next level and date.
+        """Level, dates and state of the status of the invoices about to be dunned, then their next level
+        and date (called before the lines are executed: the lines still proposed are the ones executed).
 
         The next date depends only on the next level, the due date and ``day``: it is computed once per
-        distinct (level, due date) pair, and the statuses are moved in one statement.
+        distinct (level, due date) pair, and the statuses are moved in one statement joining that plan
+        to the run's lines.
         """
         levels = {level.id: (level, level._get_next()) for level in self.policy_id.level_ids}
         self.env.cr.execute(
             """
-            SELECT l.move_id, l.level_id, m.invoice_date_due
+            SELECT DISTINCT l.level_id, m.invoice_date_due
               FROM nordic_dunning_run_line l
               JOIN account_move m ON m.id = l.move_id
-             WHERE l.run_id = %s AND l.state = 'done'
+             WHERE l.run_id = %s AND l.state = 'proposed'
             """,
             [self.id],
         )
-        rows = self.env.cr.fetchall()
-        if not rows:
-            return
-        plan = {}
-        for _move_id, level_id, due in rows:
-            if (level_id, due) not in plan:
-                level, next_level = levels[level_id]
-                plan[level_id, due] = (
+        plan = []
+        for level_id, due in self.env.cr.fetchall():
+            level, next_level = levels[level_id]
+            plan.append(
+                (
+                    level_id,
+                    due,
                     next_level.id or None,
                     next_level._compute_date(due, day) if next_level else None,
                     "handed_over" if level.kind == "handover" else "in_dunning",
                 )
-        steps = [plan[level_id, due] for _move_id, level_id, due in rows]
+            )
+        if not plan:
+            return
+        # An executed line's invoice has a due date (_check_proof_of_sending refuses one without).
         self.env.cr.execute(
             """
-            UPDATE nordic_dunning_status s
-               SET policy_id = %s, level_id = v.level_id, next_level_id = v.next_level_id,
-                   next_date = v.next_date, state = v.state, last_date = %s
-              FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[], %s::varchar[])
-                   AS v(move_id, level_id, next_level_id, next_date, state)
-             WHERE s.move_id = v.move_id
-            RETURNING s.id, s.move_id, s.state
+            WITH moved AS (
+                UPDATE nordic_dunning_status s
+                   SET policy_id = %(policy)s, level_id = l.level_id, next_level_id = p.next_level_id,
+                       next_date = p.next_date, state = p.state, last_date = %(day)s
+                  FROM nordic_dunning_run_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN unnest(%(level)s::int[], %(due)s::date[], %(next_level)s::int[], %(next_date)s::date[],
+                              %(state)s::varchar[]) AS p(level_id, due, next_level_id, next_date, state)
+                    ON p.level_id = l.level_id AND p.due = m.invoice_date_due
+                 WHERE l.run_id = %(run)s AND l.state = 'proposed' AND s.move_id = l.move_id
+                RETURNING s.move_id, s.state
+            )
+            SELECT move_id FROM moved WHERE state = 'handed_over'
             """,
-            [
-                self.policy_id.id,
-                day,
-                [row[0] for row in rows],
-                [row[1] for row in rows],
-                [step[0] for step in steps],
-                [step[1] for step in steps],
-                [step[2] for step in steps],
-            ],
+            {
+                "policy": self.policy_id.id,
+                "day": day,
+                "run": self.id,
+                "level": [step[0] for step in plan],
+                "due": [step[1] for step in plan],
+                "next_level": [step[2] for step in plan],
+                "next_date": [step[3] for step in plan],
+                "state": [step[4] for step in plan],
+            },
         )
-        moved = self.env.cr.fetchall()
+        handed_over = [move_id for (move_id,) in self.env.cr.fetchall()]
         self.env["nordic.dunning.status"]._invalidate_written(
             ["policy_id", "level_id", "next_level_id", "next_date", "state", "last_date"]
         )
         # Written by SQL: stored computes that read these fields recompute. Only a hand-over can move the
         # tandvårdsstöd flag (it needs one); the other invoices would recompute to the same value.
-        handed_over = [move_id for _id, move_id, state in moved if state == "handed_over"]
         self.env["account.move"].browse(handed_over).modified(["nordic_dunning_state", "nordic_dunning_event_ids"])
 
     def _handover(self, events):
