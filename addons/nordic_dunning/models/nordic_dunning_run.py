@@ -14,7 +14,7 @@ from odoo.tools import float_round, str2bool
 
 from ..tools.calendar import add_delay, next_weekday
 from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
-from ..tools.sql import execute_values
+from ..tools.sql import array_literal, execute_values
 
 _logger = logging.getLogger(__name__)
 
@@ -337,12 +337,12 @@ class NordicDunningRun(models.Model):
                 """,
                 [
                     self.id,
-                    [c["move_id"] for c in lines],
-                    [c["level_id"] for c in lines],
-                    [c["residual"] for c in lines],
-                    [charges[c["move_id"]][0] for c in lines],
-                    [charges[c["move_id"]][1] for c in lines],
-                    [c["first"] for c in lines],
+                    array_literal(c["move_id"] for c in lines),
+                    array_literal(c["level_id"] for c in lines),
+                    array_literal(c["residual"] for c in lines),
+                    array_literal(charges[c["move_id"]][0] for c in lines),
+                    array_literal(charges[c["move_id"]][1] for c in lines),
+                    array_literal(c["first"] for c in lines),
                 ],
             )
         if len(lines) >= ANALYZE_MIN_LINES:
@@ -391,21 +391,28 @@ class NordicDunningRun(models.Model):
         charge_mode = policy.interest_mode == "charge"
         result = {}
         for row in rows:
+            move_id = row["move_id"]
             level = levels.get(row["level_id"])
-            move_prior = prior.get(row["move_id"], ())
+            move_prior = prior.get(move_id, ())
             currency_id = row["currency_id"]
             fee = self._fee_for(level, row, day, move_prior, fee_cache) if level else 0.0
-            if fee and currency_id != company_currency_id:
-                fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
+            if fee:
+                if currency_id != company_currency_id:
+                    fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
+                fee = float_round(fee, precision_rounding=float_roundings[currency_id])
             interest = 0.0
             if level and level["interest"] and periods:
-                charged = [e for e in move_prior if e["interest_charged"]] if charge_mode else ()
+                charged = [e for e in move_prior if e["interest_charged"]] if charge_mode and move_prior else ()
                 start = max(row["due"], charged[-1]["date"]) if charged else row["due"]
-                paid = payments.get(row["move_id"], ())
-                # A partial dispute pauses dunning for the disputed part: interest on the remainder only.
-                base = Decimal(str(row["total"])) - Decimal(str(row.get("disputed") or 0.0))
-                base -= sum((Decimal(str(a)) for d, a in paid if d <= start), Decimal(0))
-                after = [(d, Decimal(str(a))) for d, a in paid if d > start]
+                base = Decimal(str(row["total"]))
+                if row.get("disputed"):
+                    # A partial dispute pauses dunning for the disputed part: interest on the remainder only.
+                    base -= Decimal(str(row["disputed"]))
+                paid = payments.get(move_id)
+                after = None
+                if paid:
+                    base -= sum((Decimal(str(a)) for d, a in paid if d <= start), Decimal(0))
+                    after = [(d, Decimal(str(a))) for d, a in paid if d > start]
                 if after:
                     amount = late_interest(base, start, day, dec_periods, after, precision=roundings[currency_id])
                 else:
@@ -413,11 +420,7 @@ class NordicDunningRun(models.Model):
                         rate_days_cache[start] = rate_days(start, day, dec_periods)
                     amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
                 interest = float(amount)
-            result[row["move_id"]] = (
-                float_round(fee, precision_rounding=float_roundings[currency_id]),
-                interest,
-                rate_today,
-            )
+            result[move_id] = (fee, interest, rate_today)
         return result
 
     def _fee_for(self, level, row, day, prior, cache):
@@ -462,11 +465,11 @@ class NordicDunningRun(models.Model):
             SELECT aml.move_id, apr.max_date, SUM(apr.debit_amount_currency)
               FROM account_move_line aml
               JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
-             WHERE aml.move_id = ANY(%s) AND aml.display_type = 'payment_term'
+             WHERE aml.move_id = ANY(%s::int[]) AND aml.display_type = 'payment_term'
              GROUP BY aml.move_id, apr.max_date
              ORDER BY apr.max_date
             """,
-            [move_ids],
+            [array_literal(move_ids)],
         )
         result = defaultdict(list)
         for move_id, day, amount in self.env.cr.fetchall():
@@ -479,10 +482,10 @@ class NordicDunningRun(models.Model):
             """
             SELECT move_id, date, fee_amount, interest_charged
               FROM nordic_dunning_event
-             WHERE move_id = ANY(%s) AND state = 'done'
+             WHERE move_id = ANY(%s::int[]) AND state = 'done'
              ORDER BY date, id
             """,
-            [move_ids],
+            [array_literal(move_ids)],
         )
         result = defaultdict(list)
         for move_id, day, fee, interest_charged in self.env.cr.fetchall():
@@ -672,7 +675,7 @@ class NordicDunningRun(models.Model):
         self._advance_invoices(day)
         events = self._create_events(overrides, day)
         self._charge_fees(events)
-        self._handover(events.search([("id", "in", events.ids), ("kind", "=", "handover")]))
+        self._handover(events.search([("run_id", "=", self.id), ("kind", "=", "handover")]))
         self._communicate(events)
         self.write(
             {
@@ -877,8 +880,9 @@ class NordicDunningRun(models.Model):
         # shown on a reminder is charged only by a policy that charges it).
         self.env.cr.execute(
             """SELECT id, fee_amount > 0, %(interest)s AND interest_amount > 0 FROM nordic_dunning_event
-                WHERE id = ANY(%(ids)s) AND (fee_amount > 0 OR (%(interest)s AND interest_amount > 0)) ORDER BY id""",
-            {"ids": events.ids, "interest": charge_interest},
+                WHERE id = ANY(%(ids)s::int[]) AND (fee_amount > 0 OR (%(interest)s AND interest_amount > 0))
+                ORDER BY id""",
+            {"ids": array_literal(events.ids), "interest": charge_interest},
         )
         flags = self.env.cr.fetchall()
         fee_events = events.browse([event_id for event_id, fee, _interest in flags if fee])

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..tools.sql import execute_values
+from ..tools.sql import array_literal, execute_values
 
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
 # The invoice's related field for each status field.
@@ -132,10 +132,10 @@ class NordicDunningStatus(models.Model):
             """
             UPDATE account_move m SET nordic_dunning_status_id = s.id
               FROM nordic_dunning_status s
-             WHERE s.move_id = m.id AND m.id = ANY(%s) AND m.nordic_dunning_status_id IS DISTINCT FROM s.id
+             WHERE s.move_id = m.id AND m.id = ANY(%s::int[]) AND m.nordic_dunning_status_id IS DISTINCT FROM s.id
             RETURNING m.id
             """,
-            [move_ids],
+            [array_literal(move_ids)],
         )
         linked = [move_id for (move_id,) in self.env.cr.fetchall()]
         if linked:

@@ -17,3 +17,4 @@ from . import test_sidecar_api
 from . import test_sidecar_access
 from . import test_dunning_status
 from . import test_collection_write_off
+from . import test_sql_tools

@@ -22,3 +22,24 @@ def execute_values(cr, sql, argslist, template=None, page_size=100, fetch=False)
         if fetch:
             result.extend(cr.fetchall())
     return result
+
+
+def array_literal(values):
+    """``values`` (ints, floats, Decimals, dates or bools; None for NULL) in PostgreSQL's array input syntax.
+
+    Pass the result as one parameter with a cast (``%s::int[]``). psycopg2 adapts a Python list as an
+    ``ARRAY[...]`` expression of one constant per element, which it quotes one by one and PostgreSQL parses
+    and coerces one by one: for the 100k-element columns of a large run that costs about 1.5 µs per value
+    on each side. As a single string, PostgreSQL reads it with one ``array_in`` call.
+    """
+    values = list(values)
+    if any(isinstance(value, str) for value in values):
+        raise TypeError("array_literal does not quote strings")
+    if any(value is None or isinstance(value, bool) for value in values):
+        text = ",".join(
+            "NULL" if value is None else ("t" if value is True else "f" if value is False else str(value))
+            for value in values
+        )
+    else:
+        text = ",".join(map(str, values))
+    return "{" + text + "}"
