@@ -97,7 +97,7 @@ class AccountMove(models.Model):
             move.nordic_dunning_event_count = counts.get(move, 0)
 
     # ------------------------------------------------------------------
-    # Scheduling
+    # Guards
     # ------------------------------------------------------------------
 
     def button_draft(self):
@@ -110,7 +110,9 @@ class AccountMove(models.Model):
         return super().button_draft()
 
     def _nordic_check_not_dunned(self):
-        dunned = self.env["nordic.dunning.event"].search([("move_id", "in", self.ids), ("state", "=", "done")]).move_id
+        # Whoever resets the invoice, whatever they may read of the dunning: the measures exist.
+        events = self.env["nordic.dunning.event"].sudo().search([("move_id", "in", self.ids), ("state", "=", "done")])
+        dunned = self.browse(events.move_id.ids)
         if dunned:
             raise UserError(
                 _(
@@ -119,6 +121,10 @@ class AccountMove(models.Model):
                     "\n".join(dunned.mapped("name")),
                 )
             )
+
+    # ------------------------------------------------------------------
+    # Scheduling
+    # ------------------------------------------------------------------
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

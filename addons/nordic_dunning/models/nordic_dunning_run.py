@@ -103,14 +103,17 @@ class NordicDunningRun(models.Model):
         lines = {
             (run, state): (count, residual, fee)
             for run, state, count, residual, fee in self.env["nordic.dunning.run.line"]._read_group(
-                [("run_id", "in", self.ids)], ["run_id", "state"], ["__count", "amount_residual:sum", "fee_amount:sum"]
+                [("run_id", "in", self.ids)],
+                ["run_id", "decision"],
+                ["__count", "amount_residual:sum", "fee_amount:sum"],
             )
         }
         events = dict(
             self.env["nordic.dunning.event"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])
         )
         for run in self:
-            active = [lines.get((run, state), (0, 0.0, 0.0)) for state in ("proposed", "done")]
+            # Proposed lines: still to execute, or executed once the run is confirmed.
+            active = [lines.get((run, "proposed"), (0, 0.0, 0.0))]
             run.line_count = sum(a[0] for a in active)
             run.amount_residual = sum(a[1] for a in active)
             run.fee_total = sum(a[2] for a in active)
@@ -297,7 +300,7 @@ class NordicDunningRun(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM nordic_dunning_run_line l
                       JOIN nordic_dunning_run r ON r.id = l.run_id
-                     WHERE l.move_id = m.id AND l.state = 'proposed'
+                     WHERE l.move_id = m.id AND l.decision = 'proposed'
                        AND r.state IN ('draft', 'to_approve') AND r.id != %(run)s)
              ORDER BY m.commercial_partner_id, m.id
             """,
@@ -330,7 +333,7 @@ class NordicDunningRun(models.Model):
             self.env.cr.execute(
                 """
                 INSERT INTO nordic_dunning_run_line
-                    (run_id, move_id, level_id, amount_residual, fee_amount, interest_amount, first_measure, state)
+                    (run_id, move_id, level_id, amount_residual, fee_amount, interest_amount, first_measure, decision)
                 SELECT %s, u.move_id, u.level_id, u.residual, u.fee, u.interest, u.first, 'proposed'
                   FROM unnest(%s::int[], %s::int[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[])
                        AS u(move_id, level_id, residual, fee, interest, first)
@@ -550,7 +553,7 @@ class NordicDunningRun(models.Model):
                    COUNT(*) FILTER (WHERE m.invoice_date > %(day)s), MAX(ABS(m.amount_total_signed))
               FROM nordic_dunning_run_line l
               JOIN account_move m ON m.id = l.move_id
-             WHERE l.run_id = %(run)s AND l.state = 'proposed'
+             WHERE l.run_id = %(run)s AND l.decision = 'proposed'
             """,
             {"run": self.id, "day": self.date},
         )
@@ -614,7 +617,7 @@ class NordicDunningRun(models.Model):
             """
             SELECT COUNT(l.id), COUNT(l.id) FILTER (WHERE l.first_measure)
               FROM nordic_dunning_run r
-              LEFT JOIN nordic_dunning_run_line l ON l.run_id = r.id AND l.state = 'done'
+              LEFT JOIN nordic_dunning_run_line l ON l.run_id = r.id AND l.decision = 'proposed'
              WHERE r.policy_id = %s AND r.state = 'done' AND r.id != %s
              GROUP BY r.id
              ORDER BY MAX(r.date) DESC, r.id DESC
@@ -683,6 +686,7 @@ class NordicDunningRun(models.Model):
                 "scheduled_confirm_at": False,
             }
         )
+        self.env["nordic.dunning.run.line"].invalidate_model(["state"])
         self.activity_ids.action_feedback(feedback=_("Confirmed"))
         self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
@@ -718,7 +722,7 @@ class NordicDunningRun(models.Model):
                   JOIN account_move m ON m.id = l.move_id
                   JOIN res_partner p ON p.id = m.commercial_partner_id
                   LEFT JOIN nordic_dunning_status s ON s.move_id = m.id
-                 WHERE l.run_id = %(run)s AND l.state = 'proposed'
+                 WHERE l.run_id = %(run)s AND l.decision = 'proposed'
             ) v
              WHERE reason IS NOT NULL OR not_sent OR young OR changed
              ORDER BY id
@@ -743,11 +747,11 @@ class NordicDunningRun(models.Model):
             by_reason[row["reason"]].append(row["id"])
         for reason, line_ids in by_reason.items():
             self.env.cr.execute(
-                "UPDATE nordic_dunning_run_line SET state = 'skipped', note = %s WHERE id = ANY(%s)",
+                "UPDATE nordic_dunning_run_line SET decision = 'skipped', note = %s WHERE id = ANY(%s)",
                 [reasons[reason], line_ids],
             )
         if by_reason:
-            self.env["nordic.dunning.run.line"].invalidate_model(["state", "note"])
+            self.env["nordic.dunning.run.line"].invalidate_model(["decision", "note"])
 
     def _check_proof_of_sending(self, rows):
         """Seed 000: no measure at all for an invoice that was never sent, nor before the policy's minimum age.
@@ -781,7 +785,8 @@ class NordicDunningRun(models.Model):
         return {move_id: values[:2] for move_id, values in self._compute_charges(changed, day).items()}
 
     def _create_events(self, overrides, day):
-        """Insert the events of the proposed lines (one statement) and mark the lines done.
+        """Insert the events of the proposed lines (one statement). The lines are not written: a proposed
+        line of a confirmed run is done (``nordic.dunning.run.line.state``).
 
         Amounts are the lines' reviewed ones, except the ``overrides`` {move_id: (fee, interest)}; the
         open principal is the invoice's at execution.
@@ -826,7 +831,7 @@ class NordicDunningRun(models.Model):
                   JOIN account_move m ON m.id = l.move_id
                   JOIN lv ON lv.id = l.level_id
                   LEFT JOIN ov ON ov.move_id = l.move_id
-                 WHERE l.run_id = %(run)s AND l.state = 'proposed'
+                 WHERE l.run_id = %(run)s AND l.decision = 'proposed'
             ), ins AS (
                 INSERT INTO nordic_dunning_event
                     (move_id, run_id, level_id, level_sequence, kind, date, deadline_date,
@@ -837,11 +842,9 @@ class NordicDunningRun(models.Model):
                        residual + fee + interest, reference, email, letter, call, 'done'
                   FROM src
                  ORDER BY line_id
-                RETURNING id, move_id
+                RETURNING id
             )
-            UPDATE nordic_dunning_run_line l SET state = 'done'
-              FROM ins WHERE l.move_id = ins.move_id AND l.run_id = %(run)s
-            RETURNING ins.id
+            SELECT id FROM ins
             """,
             {
                 "lv_id": [lv[0] for lv in levels],
@@ -861,7 +864,7 @@ class NordicDunningRun(models.Model):
             },
         )
         event_ids = sorted(r[0] for r in self.env.cr.fetchall())
-        self.env["nordic.dunning.run.line"].invalidate_model(["state", "event_id"])
+        self.env["nordic.dunning.run.line"].invalidate_model(["event_id"])
         self.invalidate_recordset(["event_ids"])
         self.env["account.move"].invalidate_model(["nordic_dunning_event_ids"])
         return self.env["nordic.dunning.event"].browse(event_ids)
@@ -949,7 +952,7 @@ class NordicDunningRun(models.Model):
             SELECT DISTINCT l.level_id, m.invoice_date_due
               FROM nordic_dunning_run_line l
               JOIN account_move m ON m.id = l.move_id
-             WHERE l.run_id = %s AND l.state = 'proposed'
+             WHERE l.run_id = %s AND l.decision = 'proposed'
             """,
             [self.id],
         )
@@ -979,7 +982,7 @@ class NordicDunningRun(models.Model):
                   JOIN unnest(%(level)s::int[], %(due)s::date[], %(next_level)s::int[], %(next_date)s::date[],
                               %(state)s::varchar[]) AS p(level_id, due, next_level_id, next_date, state)
                     ON p.level_id = l.level_id AND p.due = m.invoice_date_due
-                 WHERE l.run_id = %(run)s AND l.state = 'proposed' AND s.move_id = l.move_id
+                 WHERE l.run_id = %(run)s AND l.decision = 'proposed' AND s.move_id = l.move_id
                 RETURNING s.move_id, s.state
             )
             SELECT move_id FROM moved WHERE state = 'handed_over'

@@ -26,10 +26,17 @@ class NordicDunningRunLine(models.Model):
     interest_amount = fields.Monetary("Late interest")
     amount_total = fields.Monetary("Total due", compute="_compute_amount_total")
     first_measure = fields.Boolean(help="The invoice has never been dunned before.")
-    state = fields.Selection(
-        [("proposed", "Proposed"), ("stopped", "Stopped"), ("skipped", "Skipped"), ("done", "Done")],
+    # What the review decided; a proposed line of a confirmed run is done (see ``state``). Confirming a
+    # run of 100k lines thus writes no line at all.
+    decision = fields.Selection(
+        [("proposed", "Proposed"), ("stopped", "Stopped"), ("skipped", "Skipped")],
         default="proposed",
         required=True,
+    )
+    state = fields.Selection(
+        [("proposed", "Proposed"), ("stopped", "Stopped"), ("skipped", "Skipped"), ("done", "Done")],
+        compute="_compute_state",
+        search="_search_state",
     )
     note = fields.Char(help="Why the line was stopped or skipped.")
     event_id = fields.Many2one(
@@ -41,12 +48,25 @@ class NordicDunningRunLine(models.Model):
         ("run_move_unique", "UNIQUE(run_id, move_id)", "An invoice is proposed once per run."),
     ]
 
-    def init(self):
-        res = super().init()
-        # A line is written once and updated once (proposed -> done): with half of each page free, the
-        # update stays on the line's page and touches no index (a heap-only tuple).
-        self.env.cr.execute("ALTER TABLE nordic_dunning_run_line SET (fillfactor = 50)")
-        return res
+    @api.depends("decision", "run_id.state")
+    def _compute_state(self):
+        for line in self:
+            done = line.decision == "proposed" and line.run_id.state == "done"
+            line.state = "done" if done else line.decision
+
+    def _search_state(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Unsupported search on the line status: %s", operator))
+        values = {value} if operator in ("=", "!=") else set(value)
+        domain = ["|"] * (len(values) - 1) if values else [(0, "=", 1)]
+        for state in values:
+            if state == "done":
+                domain += ["&", ("decision", "=", "proposed"), ("run_id.state", "=", "done")]
+            elif state == "proposed":
+                domain += ["&", ("decision", "=", "proposed"), ("run_id.state", "!=", "done")]
+            else:
+                domain += [("decision", "=", state)]
+        return ["!", *domain] if operator in ("!=", "not in") else domain
 
     @api.depends("amount_residual", "fee_amount", "interest_amount")
     def _compute_amount_total(self):
@@ -71,7 +91,7 @@ class NordicDunningRunLine(models.Model):
         self._check_run_open()
         self.write(
             {
-                "state": "stopped",
+                "decision": "stopped",
                 "note": self.env.context.get("nordic_stop_reason") or _("Stopped by %s", self.env.user.name),
             }
         )
@@ -79,7 +99,7 @@ class NordicDunningRunLine(models.Model):
 
     def action_restore(self):
         self._check_run_open()
-        self.filtered(lambda line: line.state == "stopped").write({"state": "proposed", "note": False})
+        self.filtered(lambda line: line.decision == "stopped").write({"decision": "proposed", "note": False})
         return True
 
     @api.ondelete(at_uninstall=False)

@@ -55,13 +55,20 @@ class TestDunningStatus(NordicDunningCommon):
         self.assertEqual(groups, {self.levels[0]: 1, self.env["nordic.dunning.level"]: 1})
 
     def test_line_event_and_one_line_per_invoice(self):
-        """A done line shows the event it became; an invoice cannot be proposed twice in one run."""
+        """A done line shows the event it became; a proposed line of a confirmed run is done (nothing rewrites
+        the lines), also for searches; an invoice cannot be proposed twice in one run."""
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))
         line = run.line_ids
+        Line = self.env["nordic.dunning.run.line"].with_context(active_test=False)
         self.assertFalse(line.event_id)
+        self.assertEqual(Line.search([("run_id", "=", run.id), ("state", "=", "proposed")]), line)
         events = self.confirm(run)
-        self.assertEqual((line.state, line.event_id), ("done", events))
+        self.assertEqual((line.state, line.decision, line.event_id), ("done", "proposed", events))
+        self.assertEqual(Line.search([("run_id", "=", run.id), ("state", "in", ["done", "skipped"])]), line)
+        self.assertFalse(Line.search([("run_id", "=", run.id), ("state", "=", "proposed")]))
+        self.assertFalse(Line.search([("run_id", "=", run.id), ("state", "!=", "done")]))
+        self.assertEqual(run.line_count, 1)
         self.assertEqual(events.user_id, self.env.user)
         self.assertEqual(events.confirm_date, run.confirm_date)
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
