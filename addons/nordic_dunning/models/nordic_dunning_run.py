@@ -275,12 +275,11 @@ class NordicDunningRun(models.Model):
         self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT m.id, m.commercial_partner_id, m.currency_id, s.next_level_id,
+            SELECT m.id, m.currency_id, s.next_level_id,
                    m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
                    m.invoice_date_due, m.invoice_date,
                    m.nordic_is_sent, s.level_id IS NULL, p.nordic_fee_agreed,
-                   p.nordic_fee_agreed_date, s.last_date, m.company_id,
-                   COALESCE(m.nordic_disputed_amount, 0)
+                   p.nordic_fee_agreed_date, COALESCE(m.nordic_disputed_amount, 0)
               FROM nordic_dunning_status s
               JOIN account_move m ON m.id = s.move_id
               JOIN res_partner p ON p.id = m.commercial_partner_id
@@ -312,9 +311,9 @@ class NordicDunningRun(models.Model):
                 "run": self.id,
             },
         )
+        # Only what the charges and the lines need: a run may fetch 100k rows.
         return self._fetch_dicts(
-            "move_id partner_id currency_id level_id residual total due invoice_date sent first fee_agreed "
-            "fee_agreed_date last_date company_id disputed"
+            "move_id currency_id level_id residual total due invoice_date sent first fee_agreed fee_agreed_date disputed"
         )
 
     def _fetch_dicts(self, columns):
@@ -376,6 +375,8 @@ class NordicDunningRun(models.Model):
             vals["id"]: dict(vals, country=country)
             for vals in policy.level_ids.read(["fee_rule", "kind", "fee_amount", "interest"], load=None)
         }
+        # Per level, whether a fee or interest can arise at all (most rows of a large run need neither test).
+        may_fee = {lid: lv["fee_rule"] != "none" and lv["kind"] != "handover" for lid, lv in levels.items()}
         payments = self._payments_by_move(move_ids)
         prior = self._prior_events_by_move(move_ids)
         periods = (
@@ -398,7 +399,7 @@ class NordicDunningRun(models.Model):
             level = levels.get(row["level_id"])
             move_prior = prior.get(move_id, ())
             currency_id = row["currency_id"]
-            fee = self._fee_for(level, row, day, move_prior, fee_cache) if level else 0.0
+            fee = self._fee_for(level, row, day, move_prior, fee_cache) if may_fee.get(row["level_id"]) else 0.0
             if fee:
                 if currency_id != company_currency_id:
                     fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
