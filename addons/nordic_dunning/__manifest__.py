@@ -1,7 +1,7 @@
 {
     "name": "Nordic Dunning",
     "summary": "Reminders, fees, late interest and debt collection for Sweden and Norway",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/nordic-dunning/nordic_dunning",
     "author": "nordic_dunning developers",

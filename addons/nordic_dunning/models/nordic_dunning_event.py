@@ -38,9 +38,14 @@ class NordicDunningEvent(models.Model):
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
     company_id = fields.Many2one(related="move_id.company_id")
     currency_id = fields.Many2one(related="move_id.currency_id")
-    run_id = fields.Many2one("nordic.dunning.run", readonly=True, index="btree_not_null")
+    # The reviewed proposal this measure executed; its run and level are read through it (one key check
+    # per event instead of two). A line with an event can no longer be deleted, nor its run.
+    line_id = fields.Many2one(
+        "nordic.dunning.run.line", "Run line", required=True, index=True, readonly=True, ondelete="restrict"
+    )
+    run_id = fields.Many2one(related="line_id.run_id")
     policy_id = fields.Many2one(related="run_id.policy_id")
-    level_id = fields.Many2one("nordic.dunning.level", required=True, readonly=True)
+    level_id = fields.Many2one(related="line_id.level_id")
     level_sequence = fields.Integer("Level number", readonly=True)
     kind = fields.Selection(related="level_id.kind", store=True)
     date = fields.Date(required=True, readonly=True, index=True)

@@ -61,7 +61,7 @@ class NordicDunningRun(models.Model):
         "Confirms automatically at", tracking=True, help="Unless stopped, the run is confirmed at this moment."
     )
     line_ids = fields.One2many("nordic.dunning.run.line", "run_id", string="Lines")
-    event_ids = fields.One2many("nordic.dunning.event", "run_id", string="Events")
+    event_ids = fields.Many2many("nordic.dunning.event", string="Events", compute="_compute_event_ids")
     unsent_move_ids = fields.Many2many(
         "account.move",
         "nordic_dunning_run_unsent_rel",
@@ -108,17 +108,43 @@ class NordicDunningRun(models.Model):
                 ["__count", "amount_residual:sum", "fee_amount:sum"],
             )
         }
-        events = dict(
-            self.env["nordic.dunning.event"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])
-        )
+        events = {run_id: len(event_ids) for run_id, event_ids in self._event_ids_by_run().items()}
         for run in self:
             # Proposed lines: still to execute, or executed once the run is confirmed.
             active = [lines.get((run, "proposed"), (0, 0.0, 0.0))]
             run.line_count = sum(a[0] for a in active)
             run.amount_residual = sum(a[1] for a in active)
             run.fee_total = sum(a[2] for a in active)
-            run.event_count = events.get(run, 0)
+            run.event_count = events.get(run._origin.id, 0)
             run.unsent_count = len(run.unsent_move_ids)
+
+    def _compute_event_ids(self):
+        by_run = self._event_ids_by_run()
+        for run in self:
+            run.event_ids = self.env["nordic.dunning.event"].browse(by_run.get(run._origin.id, []))
+
+    def _event_ids_by_run(self):
+        """{run id: [event ids]}: the events of these runs, through their lines (one query)."""
+        run_ids = [run_id for run_id in self._origin.ids if run_id]
+        if not run_ids:
+            return {}
+        self.env["nordic.dunning.event"].flush_model(["line_id"])
+        self.env.cr.execute(
+            """
+            SELECT l.run_id, ARRAY_AGG(e.id ORDER BY e.id)
+              FROM nordic_dunning_event e
+              JOIN nordic_dunning_run_line l ON l.id = e.line_id
+             WHERE l.run_id = ANY(%s)
+             GROUP BY l.run_id
+            """,
+            [run_ids],
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_confirmed(self):
+        if any(run.state == "done" for run in self):
+            raise UserError(_("A confirmed run is part of the audit trail; cancel its measures instead."))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -313,7 +339,8 @@ class NordicDunningRun(models.Model):
         )
         # Only what the charges and the lines need: a run may fetch 100k rows.
         return self._fetch_dicts(
-            "move_id currency_id level_id residual total due invoice_date sent first fee_agreed fee_agreed_date disputed"
+            "move_id currency_id level_id residual total due invoice_date sent first fee_agreed "
+            "fee_agreed_date disputed"
         )
 
     def _fetch_dicts(self, columns):
@@ -679,7 +706,7 @@ class NordicDunningRun(models.Model):
         self._advance_invoices(day)
         events = self._create_events(overrides, day)
         self._charge_fees(events)
-        self._handover(events.search([("run_id", "=", self.id), ("kind", "=", "handover")]))
+        self._handover(events.search([("line_id.run_id", "=", self.id), ("kind", "=", "handover")]))
         self._communicate(events)
         self.write(
             {
@@ -835,10 +862,10 @@ class NordicDunningRun(models.Model):
                  WHERE l.run_id = %(run)s AND l.decision = 'proposed'
             ), ins AS (
                 INSERT INTO nordic_dunning_event
-                    (move_id, run_id, level_id, level_sequence, kind, date, deadline_date,
+                    (move_id, line_id, level_sequence, kind, date, deadline_date,
                      amount_residual, fee_amount, interest_amount, interest_rate, amount_total, payment_reference,
                      channel_email, channel_letter, channel_call, state)
-                SELECT move_id, %(run)s, level_id, sequence, kind, %(day)s, deadline,
+                SELECT move_id, line_id, sequence, kind, %(day)s, deadline,
                        residual, fee, interest, CASE WHEN interest <> 0 THEN %(rate)s ELSE 0 END,
                        residual + fee + interest, reference, email, letter, call, 'done'
                   FROM src

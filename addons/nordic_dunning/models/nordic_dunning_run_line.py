@@ -74,13 +74,11 @@ class NordicDunningRunLine(models.Model):
             line.amount_total = line.amount_residual + line.fee_amount + line.interest_amount
 
     def _compute_event_id(self):
-        """The event of a done line: its run's event for its invoice (one per run and invoice)."""
-        events = self.env["nordic.dunning.event"].search(
-            [("run_id", "in", self.run_id.ids), ("move_id", "in", self.move_id.ids)]
-        )
-        by_key = {(event.run_id.id, event.move_id.id): event for event in events}
+        """The event of a done line (one per line)."""
+        events = self.env["nordic.dunning.event"].search([("line_id", "in", self.ids)])
+        by_line = {event.line_id.id: event for event in events}
         for line in self:
-            line.event_id = by_key.get((line.run_id.id, line.move_id.id), False)
+            line.event_id = by_line.get(line.id, False)
 
     def _check_run_open(self):
         if any(line.run_id.state not in ("draft", "to_approve") for line in self):

@@ -55,8 +55,9 @@ class TestDunningStatus(NordicDunningCommon):
         self.assertEqual(groups, {self.levels[0]: 1, self.env["nordic.dunning.level"]: 1})
 
     def test_line_event_and_one_line_per_invoice(self):
-        """A done line shows the event it became; a proposed line of a confirmed run is done (nothing rewrites
-        the lines), also for searches; an invoice cannot be proposed twice in one run."""
+        """A done line shows the event it became, and the event reads its run and level through the line
+        (searchable and groupable); a proposed line of a confirmed run is done (nothing rewrites the lines),
+        also for searches; a confirmed run cannot be deleted; an invoice cannot be proposed twice in one run."""
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))
         line = run.line_ids
@@ -65,6 +66,15 @@ class TestDunningStatus(NordicDunningCommon):
         self.assertEqual(Line.search([("run_id", "=", run.id), ("state", "=", "proposed")]), line)
         events = self.confirm(run)
         self.assertEqual((line.state, line.decision, line.event_id), ("done", "proposed", events))
+        self.assertEqual((events.line_id, events.run_id, events.level_id), (line, run, line.level_id))
+        self.assertEqual(run.event_ids, events)
+        Event = self.env["nordic.dunning.event"]
+        self.assertEqual(Event.search([("run_id", "=", run.id)]), events)
+        self.assertEqual(
+            dict(Event._read_group([("id", "in", events.ids)], ["level_id"], ["__count"])), {line.level_id: 1}
+        )
+        with self.assertRaisesRegex(UserError, "audit trail"):
+            run.unlink()
         self.assertEqual(Line.search([("run_id", "=", run.id), ("state", "in", ["done", "skipped"])]), line)
         self.assertFalse(Line.search([("run_id", "=", run.id), ("state", "=", "proposed")]))
         self.assertFalse(Line.search([("run_id", "=", run.id), ("state", "!=", "done")]))

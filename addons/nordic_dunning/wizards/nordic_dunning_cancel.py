@@ -208,9 +208,10 @@ class NordicDunningCancel(models.TransientModel):
         self.env.flush_all()
         self.env.cr.execute(
             """
-            SELECT DISTINCT ON (e.move_id) e.move_id, e.level_id, e.date, l.kind
+            SELECT DISTINCT ON (e.move_id) e.move_id, rl.level_id, e.date, l.kind
               FROM nordic_dunning_event e
-              JOIN nordic_dunning_level l ON l.id = e.level_id
+              JOIN nordic_dunning_run_line rl ON rl.id = e.line_id
+              JOIN nordic_dunning_level l ON l.id = rl.level_id
              WHERE e.move_id = ANY(%s) AND e.state = 'done'
              ORDER BY e.move_id, e.date DESC, e.id DESC
             """,

@@ -20,7 +20,7 @@ def migrate(cr, version):
         return
     cr.execute(
         """
-        SELECT c.conname
+        SELECT DISTINCT c.conname
           FROM pg_constraint c
           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
          WHERE c.conrelid = 'nordic_dunning_event'::regclass AND c.contype = 'f' AND a.attname IN %s
@@ -31,7 +31,7 @@ def migrate(cr, version):
         cr.execute(f'ALTER TABLE nordic_dunning_event DROP CONSTRAINT "{name}"')  # pylint: disable=sql-injection
     cr.execute(
         """
-        SELECT i.relname
+        SELECT DISTINCT i.relname
           FROM pg_index x
           JOIN pg_class i ON i.oid = x.indexrelid
           JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)
