@@ -716,7 +716,7 @@ class NordicDunningRun(models.Model):
         )
         self.env["nordic.dunning.run.line"].invalidate_model(["state"])
         self.activity_ids.action_feedback(feedback=_("Confirmed"))
-        self.message_post(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
+        self._message_log(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
         return events
 
     def _flag_lines(self, day):
