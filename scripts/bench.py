@@ -379,7 +379,9 @@ def main():
         # Only ours, profiled (sorted by BENCH_SORT, default cumulative): no figures for the ratio.
         profiler = cProfile.Profile()
         profiler.runcall(timed, registry, "ours (profiled)", [ours_build, ours_confirm], fees=args.fees, commit=True)
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            int(os.environ.get("BENCH_LINES", 35))
+        )
         return
     timed(registry, "  OCA, warm-up", [oca])
     if args.fees:
