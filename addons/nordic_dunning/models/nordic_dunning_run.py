@@ -143,7 +143,7 @@ class NordicDunningRun(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_confirmed(self):
-        if any(run.state == "done" for run in self):
+        if any(run.confirm_date for run in self):
             raise UserError(_("A confirmed run is part of the audit trail; cancel its measures instead."))
 
     @api.model_create_multi
@@ -375,9 +375,7 @@ class NordicDunningRun(models.Model):
                 ],
             )
         if len(lines) >= ANALYZE_MIN_LINES:
-            # The planner's statistics would still describe the table without these lines until autovacuum
-            # comes by; the review and the confirmation query this run's lines by the thousand.
-            self.env.cr.execute("ANALYZE nordic_dunning_run_line")
+            self._analyze_lines()
         if unsent:
             execute_values(
                 self.env.cr,
@@ -386,6 +384,22 @@ class NordicDunningRun(models.Model):
                 page_size=BATCH,
             )
         self.invalidate_recordset(["line_ids", "unsent_move_ids"])
+
+    def _analyze_lines(self):
+        """Refresh the planner's statistics of the lines table after a large insert.
+
+        Until autovacuum comes by they would describe the table without these lines, and the review and
+        the confirmation query this run's lines by the thousand. ANALYZE holds a lock that another ANALYZE
+        (a concurrent build, autovacuum) waits for until this transaction ends: when one is already
+        running it is skipped rather than waited for.
+        """
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SET LOCAL lock_timeout = '50ms'")
+                self.env.cr.execute("ANALYZE nordic_dunning_run_line")
+                self.env.cr.execute("SET LOCAL lock_timeout = DEFAULT")
+        except pg_errors.LockNotAvailable:
+            _logger.info("Lines' statistics not refreshed: another ANALYZE is running.")
 
     def _compute_charges(self, rows, day):
         """{move_id: (fee, interest, interest_rate)} for candidate rows on ``day``, with a few batch queries.

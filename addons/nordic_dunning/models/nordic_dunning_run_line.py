@@ -48,10 +48,11 @@ class NordicDunningRunLine(models.Model):
         ("run_move_unique", "UNIQUE(run_id, move_id)", "An invoice is proposed once per run."),
     ]
 
-    @api.depends("decision", "run_id.state")
+    @api.depends("decision", "run_id.confirm_date")
     def _compute_state(self):
+        # Executed once its run was confirmed, also after a mass cancellation of that run.
         for line in self:
-            done = line.decision == "proposed" and line.run_id.state == "done"
+            done = line.decision == "proposed" and line.run_id.confirm_date
             line.state = "done" if done else line.decision
 
     def _search_state(self, operator, value):
@@ -61,9 +62,9 @@ class NordicDunningRunLine(models.Model):
         domain = ["|"] * (len(values) - 1) if values else [(0, "=", 1)]
         for state in values:
             if state == "done":
-                domain += ["&", ("decision", "=", "proposed"), ("run_id.state", "=", "done")]
+                domain += ["&", ("decision", "=", "proposed"), ("run_id.confirm_date", "!=", False)]
             elif state == "proposed":
-                domain += ["&", ("decision", "=", "proposed"), ("run_id.state", "!=", "done")]
+                domain += ["&", ("decision", "=", "proposed"), ("run_id.confirm_date", "=", False)]
             else:
                 domain += [("decision", "=", state)]
         return ["!", *domain] if operator in ("!=", "not in") else domain
@@ -83,6 +84,11 @@ class NordicDunningRunLine(models.Model):
     def _check_run_open(self):
         if any(line.run_id.state not in ("draft", "to_approve") for line in self):
             raise UserError(_("Lines of a confirmed or cancelled run cannot be changed."))
+
+    def write(self, vals):
+        # An executed line is what its event executed (the event reads its run and level through it).
+        self._check_run_open()
+        return super().write(vals)
 
     def action_stop(self):
         """Stop these invoices from going on to the proposed level (seed 004's opt-out)."""

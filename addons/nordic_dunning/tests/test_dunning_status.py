@@ -89,7 +89,8 @@ class TestDunningStatus(NordicDunningCommon):
     def test_event_reads_customer_and_company_through_invoice(self):
         """An event's customer and company are its invoice's, searchable like stored fields (the company
         rule and the events list filter on them), and a dunned invoice cannot go back to draft to change
-        them; once its measures are cancelled it can."""
+        them; once its measures are cancelled it can. The cancelled run's line stays executed and
+        unchangeable, and the run cannot be deleted."""
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         event = self.confirm(self.build_run(date(2026, 4, 10)))
         self.assertEqual((event.partner_id, event.company_id), (invoice.commercial_partner_id, invoice.company_id))
@@ -102,6 +103,12 @@ class TestDunningStatus(NordicDunningCommon):
         self.env["nordic.dunning.cancel"].with_context(
             active_model="nordic.dunning.event", active_ids=event.ids
         ).create({"reason": "Wrong customer on the invoice"}).action_cancel()
+        run, line = event.run_id, event.line_id
+        self.assertEqual((run.state, line.state), ("cancelled", "done"), "the line was executed all the same")
+        with self.assertRaisesRegex(UserError, "audit trail"):
+            run.unlink()
+        with self.assertRaisesRegex(UserError, "cannot be changed"):
+            line.level_id = self.levels[1]
         invoice.button_draft()
         self.assertEqual(invoice.state, "draft")
 

@@ -26,4 +26,4 @@ def migrate(cr, version):
     cr.execute("SELECT COUNT(*) FROM nordic_dunning_event WHERE line_id IS NULL")
     orphans = cr.fetchone()[0]
     if orphans:
-        _logger.warning("nordic_dunning 18.0.1.4.0: %s events without a run line keep line_id empty", orphans)
+        _logger.info("nordic_dunning 18.0.1.4.0: %s events of deleted runs, relinked after the update", orphans)
