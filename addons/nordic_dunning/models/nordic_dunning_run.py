@@ -10,7 +10,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_round, str2bool
+from odoo.tools import SQL, float_round, str2bool
 
 from ..tools.calendar import add_delay, next_weekday
 from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
@@ -108,36 +108,36 @@ class NordicDunningRun(models.Model):
                 ["__count", "amount_residual:sum", "fee_amount:sum"],
             )
         }
-        events = {run_id: len(event_ids) for run_id, event_ids in self._event_ids_by_run().items()}
+        events = self._events_by_run("COUNT(*)")
         for run in self:
             # Proposed lines: still to execute, or executed once the run is confirmed.
-            active = [lines.get((run, "proposed"), (0, 0.0, 0.0))]
-            run.line_count = sum(a[0] for a in active)
-            run.amount_residual = sum(a[1] for a in active)
-            run.fee_total = sum(a[2] for a in active)
+            run.line_count, run.amount_residual, run.fee_total = lines.get((run, "proposed"), (0, 0.0, 0.0))
             run.event_count = events.get(run._origin.id, 0)
             run.unsent_count = len(run.unsent_move_ids)
 
     def _compute_event_ids(self):
-        by_run = self._event_ids_by_run()
+        by_run = self._events_by_run("ARRAY_AGG(e.id ORDER BY e.id)")
         for run in self:
             run.event_ids = self.env["nordic.dunning.event"].browse(by_run.get(run._origin.id, []))
 
-    def _event_ids_by_run(self):
-        """{run id: [event ids]}: the events of these runs, through their lines (one query)."""
+    def _events_by_run(self, aggregate):
+        """{run id: ``aggregate`` of its events} (``COUNT(*)``, ``ARRAY_AGG(e.id ...)``), through the lines."""
         run_ids = [run_id for run_id in self._origin.ids if run_id]
         if not run_ids:
             return {}
         self.env["nordic.dunning.event"].flush_model(["line_id"])
         self.env.cr.execute(
-            """
-            SELECT l.run_id, ARRAY_AGG(e.id ORDER BY e.id)
-              FROM nordic_dunning_event e
-              JOIN nordic_dunning_run_line l ON l.id = e.line_id
-             WHERE l.run_id = ANY(%s)
-             GROUP BY l.run_id
-            """,
-            [run_ids],
+            SQL(
+                """
+                SELECT l.run_id, %s
+                  FROM nordic_dunning_event e
+                  JOIN nordic_dunning_run_line l ON l.id = e.line_id
+                 WHERE l.run_id = ANY(%s)
+                 GROUP BY l.run_id
+                """,
+                SQL(aggregate),  # a constant of the callers
+                run_ids,
+            )
         )
         return dict(self.env.cr.fetchall())
 
