@@ -856,11 +856,11 @@ class NordicDunningRun(models.Model):
         rate_today = (rate_on(periods, day) or 0.0) if shows_interest else 0.0
         self.env.cr.execute(
             """
-            WITH lv(id, sequence, kind, deadline, email, letter, call) AS (
+            WITH lv(id, sequence, kind, deadline, email, letter, call) AS MATERIALIZED (
                 SELECT * FROM unnest(%(lv_id)s::int[], %(lv_seq)s::int[], %(lv_kind)s::varchar[],
                                      %(lv_deadline)s::date[], %(lv_email)s::bool[], %(lv_letter)s::bool[],
                                      %(lv_call)s::bool[])
-            ), ov(move_id, fee, interest) AS (
+            ), ov(move_id, fee, interest) AS MATERIALIZED (
                 SELECT * FROM unnest(%(ov_move)s::int[], %(ov_fee)s::numeric[], %(ov_interest)s::numeric[])
             ), src AS (
                 SELECT l.id AS line_id, l.move_id, l.level_id,
@@ -1015,16 +1015,23 @@ class NordicDunningRun(models.Model):
         # An executed line's invoice has a due date (_check_proof_of_sending refuses one without).
         self.env.cr.execute(
             """
-            WITH moved AS (
-                UPDATE nordic_dunning_status s
-                   SET policy_id = %(policy)s, level_id = l.level_id, next_level_id = p.next_level_id,
-                       next_date = p.next_date, state = p.state, last_date = %(day)s
+            WITH p AS MATERIALIZED (
+                SELECT * FROM unnest(%(level)s::int[], %(due)s::date[], %(next_level)s::int[], %(next_date)s::date[],
+                                     %(state)s::varchar[]) AS p(level_id, due, next_level_id, next_date, state)
+            ), todo AS MATERIALIZED (
+                -- The lines with their due date first, whatever the planner believes of a run just built
+                -- (a run below ANALYZE_MIN_LINES has no statistics yet): then one lookup per line.
+                SELECT l.move_id, l.level_id, m.invoice_date_due AS due
                   FROM nordic_dunning_run_line l
                   JOIN account_move m ON m.id = l.move_id
-                  JOIN unnest(%(level)s::int[], %(due)s::date[], %(next_level)s::int[], %(next_date)s::date[],
-                              %(state)s::varchar[]) AS p(level_id, due, next_level_id, next_date, state)
-                    ON p.level_id = l.level_id AND p.due = m.invoice_date_due
-                 WHERE l.run_id = %(run)s AND l.decision = 'proposed' AND s.move_id = l.move_id
+                 WHERE l.run_id = %(run)s AND l.decision = 'proposed'
+            ), moved AS (
+                UPDATE nordic_dunning_status s
+                   SET policy_id = %(policy)s, level_id = t.level_id, next_level_id = p.next_level_id,
+                       next_date = p.next_date, state = p.state, last_date = %(day)s
+                  FROM todo t
+                  JOIN p ON p.level_id = t.level_id AND p.due = t.due
+                 WHERE s.move_id = t.move_id
                 RETURNING s.move_id, s.state
             )
             SELECT move_id FROM moved WHERE state = 'handed_over'
