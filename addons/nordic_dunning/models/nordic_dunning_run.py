@@ -729,8 +729,12 @@ class NordicDunningRun(models.Model):
             }
         )
         self.env["nordic.dunning.run.line"].invalidate_model(["state"])
-        self.activity_ids.action_feedback(feedback=_("Confirmed"))
-        self._message_log(body=_("Confirmed: %(count)s measures taken.", count=len(events)))
+        # One chatter entry: the review's to-do marked done with the outcome, or a log entry without one.
+        summary = _("Confirmed: %(count)s measures taken.", count=len(events))
+        if self.activity_ids:
+            self.activity_ids.action_feedback(feedback=summary)
+        else:
+            self._message_log(body=summary)
         return events
 
     def _flag_lines(self, day):
