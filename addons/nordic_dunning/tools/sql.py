@@ -5,6 +5,9 @@ statements are neither counted (``odoo.sql_db.sql_counter``, ``cr.sql_log_count`
 has the same signature and semantics but runs each page through ``env.cr.execute``.
 """
 
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists
+
 
 def execute_values(cr, sql, argslist, template=None, page_size=100, fetch=False):
     """Run ``sql`` (one ``VALUES %s`` placeholder) for ``argslist`` in pages, on Odoo's cursor ``cr``."""
@@ -41,3 +44,39 @@ def array_literal(values):
     else:
         text = ",".join(map(str, values))  # str(True) is "True", which PostgreSQL reads as a boolean
     return "{" + text + "}"
+
+
+def keep_as_data(cr, table, columns):
+    """Strip ``columns`` of ``table`` of their foreign keys, indexes and NOT NULL; keep their data.
+
+    For upgrades where a field stops being stored: Odoo leaves the column, whose keys and indexes would
+    otherwise still cost a trigger call and an index entry for every row written.
+    """
+    cr.execute(
+        """
+        SELECT DISTINCT c.conname
+          FROM pg_constraint c
+          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
+         WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND a.attname IN %s
+        """,
+        [table, tuple(columns)],
+    )
+    for (name,) in cr.fetchall():
+        cr.execute(SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(table), SQL.identifier(name)))
+    cr.execute(
+        """
+        SELECT DISTINCT i.relname
+          FROM pg_index x
+          JOIN pg_class i ON i.oid = x.indexrelid
+          JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)
+         WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND a.attname IN %s
+        """,
+        [table, tuple(columns)],
+    )
+    for (name,) in cr.fetchall():
+        cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+    for column in columns:
+        if column_exists(cr, table, column):
+            cr.execute(
+                SQL("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", SQL.identifier(table), SQL.identifier(column))
+            )

@@ -9,41 +9,16 @@ import logging
 
 from odoo.tools.sql import column_exists
 
-_logger = logging.getLogger(__name__)
+from odoo.addons.nordic_dunning.tools.sql import keep_as_data
 
-COLUMNS = ("run_id", "level_id")
+_logger = logging.getLogger(__name__)
 
 
 def migrate(cr, version):
     if not version:
         return
     _relink_orphans(cr)
-    cr.execute(
-        """
-        SELECT DISTINCT c.conname
-          FROM pg_constraint c
-          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)
-         WHERE c.conrelid = 'nordic_dunning_event'::regclass AND c.contype = 'f' AND a.attname IN %s
-        """,
-        [COLUMNS],
-    )
-    for (name,) in cr.fetchall():
-        cr.execute(f'ALTER TABLE nordic_dunning_event DROP CONSTRAINT "{name}"')  # pylint: disable=sql-injection
-    cr.execute(
-        """
-        SELECT DISTINCT i.relname
-          FROM pg_index x
-          JOIN pg_class i ON i.oid = x.indexrelid
-          JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey)
-         WHERE x.indrelid = 'nordic_dunning_event'::regclass AND NOT x.indisprimary AND a.attname IN %s
-        """,
-        [COLUMNS],
-    )
-    for (name,) in cr.fetchall():
-        cr.execute(f'DROP INDEX IF EXISTS "{name}"')  # pylint: disable=sql-injection
-    for column in COLUMNS:
-        if column_exists(cr, "nordic_dunning_event", column):
-            cr.execute(f'ALTER TABLE nordic_dunning_event ALTER COLUMN "{column}" DROP NOT NULL')  # pylint: disable=sql-injection
+    keep_as_data(cr, "nordic_dunning_event", ("run_id", "level_id"))
 
 
 def _relink_orphans(cr):
