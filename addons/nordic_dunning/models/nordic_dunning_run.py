@@ -416,8 +416,6 @@ class NordicDunningRun(models.Model):
             vals["id"]: dict(vals, country=country)
             for vals in policy.level_ids.read(["fee_rule", "kind", "fee_amount", "interest"], load=None)
         }
-        # Per level, whether a fee or interest can arise at all (most rows of a large run need neither test).
-        may_fee = {lid: lv["fee_rule"] != "none" and lv["kind"] != "handover" for lid, lv in levels.items()}
         payments = self._payments_by_move(move_ids)
         prior = self._prior_events_by_move(move_ids)
         periods = (
@@ -440,7 +438,7 @@ class NordicDunningRun(models.Model):
             level = levels.get(row["level_id"])
             move_prior = prior.get(move_id, ())
             currency_id = row["currency_id"]
-            fee = self._fee_for(level, row, day, move_prior, fee_cache) if may_fee.get(row["level_id"]) else 0.0
+            fee = self._fee_for(level, row, day, move_prior, fee_cache) if level else 0.0
             if fee:
                 if currency_id != company_currency_id:
                     fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
@@ -760,7 +758,7 @@ class NordicDunningRun(models.Model):
                        m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s AS young,
                        ABS(l.amount_residual - (m.amount_residual - COALESCE(m.nordic_disputed_amount, 0)))
                            >= 0.0000005 AS changed,
-                       l.move_id, m.commercial_partner_id, m.currency_id, l.level_id,
+                       l.move_id, m.currency_id, l.level_id,
                        m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
                        COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
                        p.nordic_fee_agreed, p.nordic_fee_agreed_date
@@ -776,7 +774,7 @@ class NordicDunningRun(models.Model):
             {"run": self.id, "day": day, "min_age": self.policy_id.min_invoice_age or 0},
         )
         return self._fetch_dicts(
-            "id name reason not_sent young changed move_id partner_id currency_id level_id residual total disputed "
+            "id name reason not_sent young changed move_id currency_id level_id residual total disputed "
             "due invoice_date fee_agreed fee_agreed_date"
         )
 

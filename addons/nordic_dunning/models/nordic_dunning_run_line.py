@@ -86,13 +86,13 @@ class NordicDunningRunLine(models.Model):
             raise UserError(_("Lines of a confirmed or cancelled run cannot be changed."))
 
     def write(self, vals):
-        # An executed line is what its event executed (the event reads its run and level through it).
+        # Only a run under review has changeable lines (stop, restore); an executed line is what its event
+        # executed (the event reads its run and level through it).
         self._check_run_open()
         return super().write(vals)
 
     def action_stop(self):
         """Stop these invoices from going on to the proposed level (seed 004's opt-out)."""
-        self._check_run_open()
         self.write(
             {
                 "decision": "stopped",
@@ -102,7 +102,7 @@ class NordicDunningRunLine(models.Model):
         return True
 
     def action_restore(self):
-        self._check_run_open()
+        self._check_run_open()  # also when none of them is stopped
         self.filtered(lambda line: line.decision == "stopped").write({"decision": "proposed", "note": False})
         return True
 
