@@ -14,6 +14,7 @@ then costs seconds, not the minutes an install of ``account`` takes.
 
 import argparse
 import ast
+import contextlib
 import hashlib
 import os
 import re
@@ -23,6 +24,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import psycopg2  # the harness runs in the project virtualenv
 
 ROOT = Path(__file__).resolve().parent.parent
 ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo"))
@@ -118,6 +121,26 @@ def ensure_template(extra_modules=()):
     name = template_name(modules)
     if db_exists(name):
         return name
+    with template_lock(name):
+        if db_exists(name):  # another run built it while this one waited
+            return name
+        return build_template(name, modules)
+
+
+@contextlib.contextmanager
+def template_lock(name):
+    """A PostgreSQL advisory lock, so that two runs (any checkout, any cache) never build one template twice."""
+    env = pg_env()
+    conn = psycopg2.connect(dbname="postgres", host=env["PGHOST"], port=env["PGPORT"], user=env.get("PGUSER"))
+    try:
+        with conn.cursor() as cr:
+            cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [name])
+        yield
+    finally:
+        conn.close()  # ends the session, which releases the lock
+
+
+def build_template(name, modules):
     building = name + "_building"
     drop_db(building)
     print(f"Building template database {name} ({', '.join(modules)}); about a minute, once.", flush=True)

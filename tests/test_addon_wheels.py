@@ -20,8 +20,9 @@ ADDONS = sorted(p.parent.name for p in (ROOT / "addons").glob("*/__manifest__.py
 def test_addon_builds_a_wheel_with_its_files(addon, tmp_path):
     """`pip wheel --no-deps ./addons/<addon>` gives odoo-addon-<addon> holding manifest, data, static and i18n."""
     src = ROOT / "addons" / addon
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(src)],
+        [*pip_wheel, "-w", str(tmp_path), str(src)],
         check=True,
         capture_output=True,
     )

@@ -105,10 +105,12 @@ def test_unreachable_source_says_what_to_set(tmp_path):
 
 def test_pin_file_names_the_official_repository():
     """By default Odoo comes from the URL and ref pinned in requirements/odoo.txt."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import odoo_source
-    finally:
-        sys.path.pop(0)
-    pin = odoo_source.read_pin()
+    out = subprocess.run(
+        [sys.executable, "-c", "import json, odoo_source; print(json.dumps(odoo_source.read_pin()))"],
+        cwd=ROOT / "scripts",
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pin = json.loads(out)
     assert pin["url"] == "https://github.com/odoo/odoo.git" and pin["ref"]
