@@ -43,3 +43,33 @@ def test_addon_builds_a_wheel_with_its_files(addon, tmp_path):
     for dep in manifest["depends"]:
         if (ROOT / "addons" / dep).is_dir():
             assert f"Requires-Dist: odoo-addon-{dep}" in text
+
+
+def test_sidecar_builds_a_wheel_with_its_console_scripts(tmp_path):
+    """`pip install .` on a server gives the `nordic-sidecar` command the systemd units start, and no tests."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("nordic_dunning_sidecar-*.whl")
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
+    modules = {p.name for p in (ROOT / "sidecar").glob("*.py")}
+    assert {f"sidecar/{m}" for m in modules} <= names
+    assert not any(n.startswith(("tests/", "addons/", "scripts/")) for n in names)
+    entry_points = archive.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert "nordic-sidecar = sidecar.cli:main" in entry_points
+    metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    assert "Requires-Dist: odoorpc" in metadata and "Requires-Dist: requests" in metadata

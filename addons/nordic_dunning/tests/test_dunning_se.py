@@ -1,3 +1,4 @@
+import subprocess
 from datetime import date
 
 from odoo import Command
@@ -167,7 +168,7 @@ class TestDunningSE(NordicDunningCommon):
         self.assertEqual(event.amount_total, 6231.78)
 
     def test_letter_renders_with_reference(self):
-        """The letter renders as a PDF-ready document with the OCR reference and the amounts."""
+        """The letter renders to a PDF whose own text carries the OCR reference and the amount (read by pdftotext)."""
         self.sale_journal.invoice_reference_model = "se_ocr2"
         invoice = self.make_invoice(1234.0, due=date(2026, 4, 1))
         self.assertTrue(invoice.payment_reference.isdigit())
@@ -185,6 +186,11 @@ class TestDunningSE(NordicDunningCommon):
         )
         self.assertEqual(fmt, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
+        # What the debtor receives is the PDF: the reference and the amount must be in its text, in the body.
+        text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+        text = text.decode()
+        self.assertIn(invoice.payment_reference, text)
+        self.assertIn("1,234.00", text)
 
     def test_letter_in_customer_language(self):
         """A Swedish patient's letter is in Swedish, amount in words included (sv.po and num2words)."""
