@@ -56,7 +56,7 @@ def ensure_database(n):
     if harness.db_exists(db):
         harness.drop_db(db)
     harness.copy_db(template, db)
-    subprocess_run(harness.odoo_cmd(db, "-i", "nordic_dunning", "--stop-after-init", "--log-level=warn"))
+    subprocess_run(harness.odoo_cmd(db, "-i", harness.ADDON, "--stop-after-init", "--log-level=warn"))
     return db, True
 
 

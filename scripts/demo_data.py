@@ -25,7 +25,9 @@ type(Company).install_l10n_modules = lambda self: False
 
 for code in ("sv_SE", "nb_NO"):
     env["res.lang"]._activate_lang(code)
-env["ir.module.module"].search([("name", "=", "nordic_dunning")])._update_translations(["sv_SE", "nb_NO"])
+env["ir.module.module"].search(
+    [("name", "in", ["nordic_dunning", "nordic_dunning_collection", "nordic_dunning_approval"])]
+)._update_translations(["sv_SE", "nb_NO"])
 
 
 def ensure_company(name, country_code, chart, **vals):

@@ -29,9 +29,12 @@ import psycopg2  # the harness runs in the project virtualenv
 
 ROOT = Path(__file__).resolve().parent.parent
 ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo"))
-ADDON = "nordic_dunning"
-# Localisations every test and demo database has; the addon itself does not depend on them.
-BASE_MODULES = ["l10n_se", "l10n_no", "account_move_tier_validation"]
+# The project's addons, each on top of the one before: the engine, collection agencies, approvals.
+ADDONS = ["nordic_dunning", "nordic_dunning_collection", "nordic_dunning_approval"]
+# The addon that installs all of them (demo, benchmark, end-to-end tests).
+ADDON = ADDONS[-1]
+# Localisations every test and demo database has; the addons themselves do not depend on them.
+BASE_MODULES = ["l10n_se", "l10n_no"]
 
 
 def pg_env():
@@ -73,9 +76,13 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def manifest_depends():
-    manifest = ast.literal_eval((ROOT / "addons" / ADDON / "__manifest__.py").read_text())
-    return list(manifest["depends"])
+def manifest_depends(addons=ADDONS):
+    """The modules outside this project that ``addons`` depend on directly."""
+    depends = []
+    for addon in addons:
+        manifest = ast.literal_eval((ROOT / "addons" / addon / "__manifest__.py").read_text())
+        depends += [dep for dep in manifest["depends"] if dep not in ADDONS]
+    return depends
 
 
 def odoo_cmd(db, *args, http_port=None, shell=False):
@@ -116,8 +123,10 @@ PREGENERATE = (
 )
 
 
-def ensure_template(extra_modules=()):
-    modules = sorted(set(manifest_depends() + BASE_MODULES + list(extra_modules)))
+def ensure_template(extra_modules=(), addons=ADDONS):
+    """The template for ``addons``: what they depend on outside the project, the localisations and
+    ``extra_modules``, installed once."""
+    modules = sorted(set(manifest_depends(addons) + BASE_MODULES + list(extra_modules)))
     name = template_name(modules)
     if db_exists(name):
         return name
@@ -176,9 +185,13 @@ PROBLEM_RE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ")
 WARN_SKIP_RE = re.compile(r"websocket-client module is not installed|Chrome.*not found|skipping", re.I)
 
 
-def run_odoo_tests(db, tags, log_path):
-    """Install the addon on a copy of the template and run its tests; return (passed, failed)."""
-    cmd = odoo_cmd(db, "-i", ADDON, "--test-enable", f"--test-tags={tags}", "--stop-after-init", "--log-level=test")
+def run_odoo_tests(db, addon, tags, log_path):
+    """Install ``addon`` on a copy of the template and run the tests ``tags``; return (passed, failed).
+
+    With ``addon`` None nothing is installed: the post_install tests ``tags`` of every installed module run.
+    """
+    install = ["-i", addon] if addon else []
+    cmd = odoo_cmd(db, *install, "--test-enable", f"--test-tags={tags}", "--stop-after-init", "--log-level=test")
     failed = errors = total = skipped = problems = 0
     saw_result = False
     with open(log_path, "w") as fh:
@@ -214,15 +227,57 @@ def run_odoo_tests(db, tags, log_path):
 
 
 def cmd_test(args):
-    template = ensure_template()
-    db = args.db or f"nordic_test_{os.getpid()}"
+    """Each addon installed alone on its dependencies (a copy of the template each) with its own tests.
+
+    The database of the last one, which has every addon, is kept for the pytest suite's end-to-end tests.
+    """
+    addons = args.addons or ADDONS
+    total_passed = total_failed = 0
+    db = ""
+    for addon in addons:
+        # The addon and those below it, on a template with only what they need (no tier validation for
+        # the engine and collection).
+        template = ensure_template(addons=ADDONS[: ADDONS.index(addon) + 1])
+        db = f"{args.db or f'nordic_test_{os.getpid()}'}_{ADDONS.index(addon)}"
+        copy_db(template, db)
+        log = ROOT / "var" / f"odoo-tests-{db}.log"
+        log.parent.mkdir(exist_ok=True)
+        print(f"Running the Odoo tests of {addon} alone on {db} (log: {log})", flush=True)
+        passed, failed = run_odoo_tests(db, addon, args.tags or f"/{addon}", log)
+        print(f"Odoo tests of {addon}: {passed} passed, {failed} failed", flush=True)
+        total_passed += passed
+        total_failed += failed
+        if addon != addons[-1]:
+            drop_db(db)
+    Path(args.result).write_text(f"{total_passed} {total_failed} {db}\n")
+
+
+# Odoo's own tests of the invoice flows the addons change (credit notes, reversals, payments, reconciliation),
+# run as a peer's suite on a database with the project installed.
+COMPAT_TESTS = (
+    "TestAccountMoveOutInvoiceOnchanges",
+    "TestAccountMoveOutRefundOnchanges",
+    "TestAccountPaymentRegister",
+    "TestAccountMoveReconcile",
+)
+
+
+def cmd_compat(args):
+    """Odoo's account tests (COMPAT_TESTS) with ``args.addon`` installed on l10n_se, l10n_no and tier validation."""
+    template = ensure_template(extra_modules=["account_move_tier_validation"])
+    db = args.db or f"nordic_compat_{os.getpid()}"
     copy_db(template, db)
-    log = ROOT / "var" / f"odoo-tests-{db}.log"
+    log = ROOT / "var" / f"odoo-compat-{db}.log"
     log.parent.mkdir(exist_ok=True)
-    print(f"Running the Odoo tests of {ADDON} on {db} (log: {log})", flush=True)
-    passed, failed = run_odoo_tests(db, args.tags, log)
-    print(f"Odoo tests: {passed} passed, {failed} failed", flush=True)
-    Path(args.result).write_text(f"{passed} {failed} {db}\n")
+    try:
+        subprocess.run(odoo_cmd(db, "-i", args.addon, "--stop-after-init", "--log-level=warn"), check=True)
+        print(f"Odoo's account tests with {args.addon} installed, on {db} (log: {log})", flush=True)
+        tags = ",".join(f"/account:{name}" for name in COMPAT_TESTS)
+        passed, failed = run_odoo_tests(db, None, tags, log)
+    finally:
+        drop_db(db)
+    print(f"Odoo account tests with {args.addon}: {passed} passed, {failed} failed", flush=True)
+    Path(args.result).write_text(f"{passed} {failed}\n")
 
 
 def cmd_template(args):
@@ -244,11 +299,17 @@ def cmd_exec(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(required=True)
-    p = sub.add_parser("test", help="run the addon's Odoo tests on a fresh copy of the template")
-    p.add_argument("--tags", default=f"/{ADDON}")
+    p = sub.add_parser("test", help="run each addon's Odoo tests on a fresh copy of the template")
+    p.add_argument("--addons", nargs="*", choices=ADDONS, help="only these addons (default: all)")
+    p.add_argument("--tags", help="test tags instead of /<addon>")
     p.add_argument("--db")
     p.add_argument("--result", required=True, help="file that receives 'passed failed db'")
     p.set_defaults(func=cmd_test)
+    p = sub.add_parser("compat", help="run Odoo's own account tests with an addon installed")
+    p.add_argument("--addon", default="nordic_dunning_collection", choices=ADDONS)
+    p.add_argument("--db")
+    p.add_argument("--result", required=True, help="file that receives 'passed failed'")
+    p.set_defaults(func=cmd_compat)
     p = sub.add_parser("template", help="build (once) and print the template database name")
     p.add_argument("--extra", nargs="*", default=[])
     p.set_defaults(func=cmd_template)

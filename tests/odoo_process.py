@@ -10,7 +10,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDON = "nordic_dunning"
+# The addon that brings every part of the project (engine, collection, approvals).
+ADDON = "nordic_dunning_approval"
 
 
 def harness():

@@ -92,6 +92,12 @@ class NordicDunningEvent(models.Model):
     def _unlink_never(self):
         raise UserError(_("Dunning events are an audit trail and cannot be deleted; cancel them instead."))
 
+    @api.model
+    def _on_measures_cancelled(self, events, reason):
+        """Hook: ``events`` were just cancelled for ``reason`` (mass cancellation), their fees reversed and
+        their invoices rolled back to the last measure that stands. The engine has nothing more to undo;
+        the collection addon (nordic_dunning_collection) withdraws the agency cases those measures opened."""
+
     def _get_lang(self):
         self.ensure_one()
         return self.partner_id.lang or self.company_id.partner_id.lang or "en_US"

@@ -7,14 +7,5 @@ from . import test_safety_guards
 from . import test_dispute
 from . import test_mass_cancel
 from . import test_dispute_tour
-from . import test_credit_approval
-from . import test_writeoff
-from . import test_collection_evidence
-from . import test_hq_ledger
-from . import test_tours
-from . import test_collection_case
-from . import test_sidecar_api
-from . import test_sidecar_access
 from . import test_dunning_status
-from . import test_collection_write_off
 from . import test_sql_tools

@@ -1,7 +1,7 @@
 from datetime import date
 
 from odoo import Command, fields
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -83,26 +83,6 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
     def confirm(self, run):
         run.with_context(nordic_dunning_no_letters=True).action_confirm()
         return run.event_ids
-
-    def nordic_approve(self, move, comment="Approved in test"):
-        """Approve a draft credit note or write-off as a CFO (never its creator), so that it can be posted."""
-        company = move.company_id
-        approver = self.env["res.users"].search([("login", "=", "nordic_test_cfo")])
-        if not approver:
-            approver = new_test_user(
-                self.env,
-                login="nordic_test_cfo",
-                groups="account.group_account_invoice,nordic_dunning.group_nordic_cfo",
-                company_id=company.id,
-            )
-        approver.company_ids |= company
-        if approver not in move.review_ids.reviewer_ids:
-            move.restart_validation()
-            move.request_validation()
-        move = move.with_user(approver).with_context(allowed_company_ids=company.ids)
-        action = move.validate_tier()
-        wizard = self.env["comment.wizard"].with_user(approver).with_context(**action["context"])
-        wizard.create({"comment": comment}).add_comment()
 
     @staticmethod
     def today():

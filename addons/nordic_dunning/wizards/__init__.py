@@ -1,4 +1,1 @@
 from . import nordic_dunning_cancel
-from . import nordic_writeoff_wizard
-from . import nordic_writeoff_recovery_wizard
-from . import nordic_hq_ledger_wizard

@@ -80,8 +80,8 @@ class NordicDunningCancel(models.TransientModel):
         )
         refunds = self.env["nordic.dunning.refund"]
         refunds |= self._reverse_charges(events)
-        self._withdraw_collection_cases(events)
         self._rollback_invoices(events.move_id)
+        self.env["nordic.dunning.event"]._on_measures_cancelled(events, self.reason)
         for company in events.company_id:
             refunds |= refunds._propose_overpayments(
                 events.filtered(lambda e, c=company: e.company_id == c).partner_id, company
@@ -194,14 +194,6 @@ class NordicDunningCancel(models.TransientModel):
                 if reversal.currency_id.compare_amounts(reversal.amount_residual_currency, 0.0) < 0
             ]
         )
-
-    def _withdraw_collection_cases(self, events):
-        """Open collection cases created by these measures are withdrawn (when the collection module is there)."""
-        if "nordic.collection.case" not in self.env:
-            return
-        cases = self.env["nordic.collection.case"]
-        if hasattr(cases, "_withdraw_for_events"):
-            cases._withdraw_for_events(events, self.reason)
 
     def _rollback_invoices(self, moves):
         """Level, dates and state of each invoice back to its last measure that was not cancelled."""

@@ -1,0 +1,81 @@
+"""Booking a run's fees: one journal entry per batch of charges."""
+
+from odoo import Command, _, models
+
+from ..tools.sql import array_literal
+
+# Charges booked per journal entry (see _charge_fees).
+FEE_ENTRY_LINES = 1000
+
+
+class NordicDunningRun(models.Model):
+    _inherit = "nordic.dunning.run"
+
+    def _charge_fees(self, events):
+        """Book fees (and interest when the policy charges it): entries of at most FEE_ENTRY_LINES charges.
+
+        One receivable line per event, on the invoice's receivable account and partner, so the
+        customer really owes the fee; income lines are summed per account. Fees carry no VAT.
+        Odoo creates a journal entry's lines at a cost that grows faster than their number, so a
+        run of 10k fees is booked as ten entries rather than one.
+        """
+        policy = self.policy_id
+        charge_interest = policy.interest_mode == "charge"
+        # Only the charged events are read (a run of 100k reminders may have no fee at all; interest
+        # shown on a reminder is charged only by a policy that charges it).
+        self.env.cr.execute(
+            """SELECT id, fee_amount > 0, %(interest)s AND interest_amount > 0 FROM nordic_dunning_event
+                WHERE id = ANY(%(ids)s::int[]) AND (fee_amount > 0 OR (%(interest)s AND interest_amount > 0))
+                ORDER BY id""",
+            {"ids": array_literal(events.ids), "interest": charge_interest},
+        )
+        flags = self.env.cr.fetchall()
+        fee_events = events.browse([event_id for event_id, fee, _interest in flags if fee])
+        interest_events = events.browse([event_id for event_id, _fee, interest in flags if interest])
+        if not fee_events and not interest_events:
+            return
+        fee_account, interest_account = policy._charge_accounts()
+        charges, keys = [], []
+        for kind, recs, account in (("fee", fee_events, fee_account), ("interest", interest_events, interest_account)):
+            for event in recs:
+                charges.append(
+                    {
+                        "invoice": event.move_id,
+                        "amount": event.fee_amount if kind == "fee" else event.interest_amount,
+                        "currency": event.currency_id,
+                        "account": account,
+                        "label": _("Reminder fee %s", event.move_id.name)
+                        if kind == "fee"
+                        else _("Late interest %s", event.move_id.name),
+                        "maturity": event.deadline_date,
+                    }
+                )
+                keys.append((kind, event.id))
+        count = -(-len(charges) // FEE_ENTRY_LINES)
+        moves = self.env["account.move"]
+        links = {"fee": ([], []), "interest": ([], [])}
+        for number, start in enumerate(range(0, len(charges), FEE_ENTRY_LINES), 1):
+            ref = _("Dunning charges %s", self.name)
+            if count > 1:
+                ref = f"{ref} ({number}/{count})"
+            move, receivable_lines = policy._post_charges(charges[start : start + FEE_ENTRY_LINES], self.date, ref)
+            moves |= move
+            for (kind, event_id), line in zip(keys[start : start + FEE_ENTRY_LINES], receivable_lines):
+                links[kind][0].append(event_id)
+                links[kind][1].append(line.id)
+        for kind, column in (("fee", "fee_move_line_id"), ("interest", "interest_move_line_id")):
+            event_ids, line_ids = links[kind]
+            if event_ids:
+                # The events' documents, written in one statement (events are otherwise immutable).
+                self.env.cr.execute(
+                    f"""UPDATE nordic_dunning_event e SET {column} = v.line_id
+                          FROM unnest(%s::int[], %s::int[]) AS v(id, line_id) WHERE e.id = v.id""",  # pylint: disable=sql-injection
+                    [event_ids, line_ids],
+                )
+        self.env.cr.execute(
+            "UPDATE nordic_dunning_event SET fee_charged = fee_amount > 0,"
+            " interest_charged = %s AND interest_amount > 0 WHERE id = ANY(%s)",
+            [charge_interest, (fee_events | interest_events).ids],
+        )
+        events.invalidate_recordset(["fee_charged", "interest_charged", "fee_move_line_id", "interest_move_line_id"])
+        self.fee_move_ids = [Command.link(move.id) for move in moves]

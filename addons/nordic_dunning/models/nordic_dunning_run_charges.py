@@ -1,0 +1,148 @@
+"""What a line may charge: the reminder fee within the legal cap and count, and the late interest."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from odoo import models
+from odoo.tools import float_round
+
+from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
+from ..tools.sql import array_literal
+
+
+class NordicDunningRun(models.Model):
+    _inherit = "nordic.dunning.run"
+
+    def _compute_charges(self, rows, day):
+        """{move_id: (fee, interest, interest_rate)} for candidate rows on ``day``, with a few batch queries.
+
+        Plain data in the loop (it runs for every invoice of a run): level settings are read once, and
+        the interest of an amount that stayed constant comes from a rate-days sum cached per start date.
+        """
+        if not rows:
+            return {}
+        policy = self.policy_id
+        country = policy.country_code
+        move_ids = [r["move_id"] for r in rows]
+        levels = {
+            vals["id"]: dict(vals, country=country)
+            for vals in policy.level_ids.read(["fee_rule", "kind", "fee_amount", "interest"], load=None)
+        }
+        payments = self._payments_by_move(move_ids)
+        prior = self._prior_events_by_move(move_ids)
+        periods = (
+            self.env["nordic.dunning.rate"]._late_interest_periods(country) if policy.interest_mode != "none" else []
+        )
+        rate_today = rate_on(periods, day) or 0.0
+        dec_periods = [(d, Decimal(str(v))) for d, v in periods]
+        rate_days_cache = {}
+        fee_cache = {}
+        company_currency = self.company_id.currency_id
+        company_currency_id = company_currency.id
+        currencies = {c.id: c for c in self.env["res.currency"].browse({r["currency_id"] for r in rows})}
+        # Plain values for the loop: a field read per row would cost more than the computation.
+        float_roundings = {cid: c.rounding for cid, c in currencies.items()}
+        roundings = {cid: Decimal(str(rounding)) for cid, rounding in float_roundings.items()}
+        charge_mode = policy.interest_mode == "charge"
+        result = {}
+        for row in rows:
+            move_id = row["move_id"]
+            level = levels.get(row["level_id"])
+            move_prior = prior.get(move_id, ())
+            currency_id = row["currency_id"]
+            fee = self._fee_for(level, row, day, move_prior, fee_cache) if level else 0.0
+            if fee:
+                if currency_id != company_currency_id:
+                    fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
+                fee = float_round(fee, precision_rounding=float_roundings[currency_id])
+            interest = 0.0
+            if level and level["interest"] and periods:
+                charged = [e for e in move_prior if e["interest_charged"]] if charge_mode and move_prior else ()
+                start = max(row["due"], charged[-1]["date"]) if charged else row["due"]
+                base = Decimal(str(row["total"]))
+                if row.get("disputed"):
+                    # A partial dispute pauses dunning for the disputed part: interest on the remainder only.
+                    base -= Decimal(str(row["disputed"]))
+                paid = payments.get(move_id)
+                after = None
+                if paid:
+                    base -= sum((Decimal(str(a)) for d, a in paid if d <= start), Decimal(0))
+                    after = [(d, Decimal(str(a))) for d, a in paid if d > start]
+                if after:
+                    amount = late_interest(base, start, day, dec_periods, after, precision=roundings[currency_id])
+                else:
+                    if start not in rate_days_cache:
+                        rate_days_cache[start] = rate_days(start, day, dec_periods)
+                    amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
+                interest = float(amount)
+            result[move_id] = (fee, interest, rate_today)
+        return result
+
+    def _fee_for(self, level, row, day, prior, cache):
+        """The fee the law and the policy allow for this measure (0 when none may be charged)."""
+        if level["fee_rule"] == "none" or level["kind"] == "handover":
+            return 0.0
+        country = level["country"]
+        if country == "SE":
+            # Lag (1981:739) 2 §: only when agreed no later than when the debt arose.
+            arose = row["invoice_date"] or row["due"]
+            if not (row["fee_agreed"] and row["fee_agreed_date"] and row["fee_agreed_date"] <= arose):
+                return 0.0
+            cap_type = "reminder_fee_cap" if level["kind"] == "reminder" else "collection_fee_cap"
+            key = ("SE", cap_type, day)
+            if key not in cache:
+                cache[key] = self.env["nordic.dunning.rate"]._get_value("SE", cap_type, day, raise_if_missing=False)
+            cap = cache[key]
+            return min(level["fee_amount"], cap) if cap is not None else level["fee_amount"]
+        if country == "NO":
+            key = ("NO", "inkassosats", day)
+            if key not in cache:
+                cache[key] = self.env["nordic.dunning.rate"]._get_value("NO", "inkassosats", day)
+            max_fee = cache[key] / 20.0
+            fee = max_fee if level["fee_rule"] == "no_reminder" else min(level["fee_amount"], max_fee)
+            # Inkassoforskriften § 1-2: only for a reminder sent at least 14 days after the due date.
+            if (day - row["due"]).days < 14:
+                return 0.0
+            # § 1-3: at most two fee-bearing reminders, the second only once the first one's
+            # 14-day deadline has passed.
+            charged = [e for e in prior if e["fee"] > 0]
+            if len(charged) >= 2:
+                return 0.0
+            if charged and (day - charged[-1]["date"]).days < 14:
+                return 0.0
+            return fee
+        return level["fee_amount"]
+
+    def _payments_by_move(self, move_ids):
+        """{move_id: [(date, amount)]}: what reduced each invoice's receivable, by date."""
+        self.env.cr.execute(
+            """
+            SELECT aml.move_id, apr.max_date, SUM(apr.debit_amount_currency)
+              FROM account_move_line aml
+              JOIN account_partial_reconcile apr ON apr.debit_move_id = aml.id
+             WHERE aml.move_id = ANY(%s::int[]) AND aml.display_type = 'payment_term'
+             GROUP BY aml.move_id, apr.max_date
+             ORDER BY apr.max_date
+            """,
+            [array_literal(move_ids)],
+        )
+        result = defaultdict(list)
+        for move_id, day, amount in self.env.cr.fetchall():
+            result[move_id].append((day, amount))
+        return result
+
+    def _prior_events_by_move(self, move_ids):
+        """{move_id: [event dict]} of the earlier, not cancelled measures, oldest first."""
+        self.env.cr.execute(
+            """
+            SELECT move_id, date, fee_amount, interest_charged
+              FROM nordic_dunning_event
+             WHERE move_id = ANY(%s::int[]) AND state = 'done'
+             ORDER BY date, id
+            """,
+            [array_literal(move_ids)],
+        )
+        result = defaultdict(list)
+        for move_id, day, fee, interest_charged in self.env.cr.fetchall():
+            result[move_id].append({"date": day, "fee": fee or 0.0, "interest_charged": interest_charged})
+        return result

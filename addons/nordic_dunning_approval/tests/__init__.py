@@ -1,0 +1,5 @@
+from . import test_credit_approval
+from . import test_writeoff
+from . import test_hq_ledger
+from . import test_tours
+from . import test_collection_write_off

@@ -1,0 +1,22 @@
+{
+    "name": "Nordic Dunning: Collection Agencies",
+    "summary": "Hand-over to collection agencies synced by the sidecar, and the tandvårdsstöd evidence",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/nordic-dunning/nordic_dunning",
+    "author": "nordic_dunning developers",
+    "license": "AGPL-3",
+    "depends": ["nordic_dunning"],
+    "external_dependencies": {"python": ["python-stdnum"]},
+    "data": [
+        "security/nordic_dunning_collection_security.xml",
+        "security/ir.model.access.csv",
+        "data/nordic_collection_data.xml",
+        "report/collection_evidence_report.xml",
+        "views/nordic_collection_agency_views.xml",
+        "views/nordic_collection_case_views.xml",
+        "views/account_move_views.xml",
+        "views/menus.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,5 @@
+from . import test_collection_case
+from . import test_collection_evidence
+from . import test_sidecar_api
+from . import test_sidecar_access
+from . import test_mass_cancel_withdraw

@@ -1,0 +1,87 @@
+from datetime import date
+
+from odoo import Command
+
+from odoo.addons.nordic_dunning.tests.common import NordicDunningCommon
+
+
+class NordicCollectionCommon(NordicDunningCommon):
+    """An agency serving the test company, a sidecar technical user, and invoices handed over to it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bank_journal = cls.company_data["default_journal_bank"]
+        cls.agency = cls.env["nordic.collection.agency"].create(
+            {
+                "name": "Sandbox agency",
+                "code": "SANDBOX",
+                "base_url": "http://127.0.0.1:8099",
+                "api_key": "secret-key",
+                "environment": "production",
+                "company_ids": [Command.set(cls.company.ids)],
+                "payment_journal_id": cls.bank_journal.id,
+                "user_id": cls.env.user.id,
+            }
+        )
+        cls.sidecar_user = cls.env["res.users"].create(
+            {
+                "name": "Collection sidecar",
+                "login": "nordic_sidecar",
+                "password": "nordic_sidecar_pw",
+                "company_id": cls.company.id,
+                "company_ids": [Command.set(cls.company.ids)],
+                "groups_id": [Command.set(cls.env.ref("nordic_dunning_collection.group_nordic_dunning_sidecar").ids)],
+            }
+        )
+        cls.Case = cls.env["nordic.collection.case"]
+
+    @classmethod
+    def make_case(cls, amount=1000.0, partner=None, agency=None):
+        """A case waiting for submission for a new sent invoice (without going through the runs)."""
+        invoice = cls.make_invoice(amount, due=date(2026, 4, 1), partner=partner)
+        debtor = invoice.commercial_partner_id
+        return cls.Case.create(
+            {
+                "move_id": invoice.id,
+                "company_id": invoice.company_id.id,
+                "partner_id": debtor.id,
+                "currency_id": invoice.currency_id.id,
+                "agency_id": (agency or cls.agency).id,
+                "user_id": cls.env.user.id,
+                "debtor_name": debtor.name,
+                "amount_principal": amount,
+            }
+        )
+
+    def hand_over(self, *invoices):
+        """Age the invoices (due 1 April 2026) through the three Swedish levels to the hand-over."""
+        for day in (date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 22)):
+            self.confirm(self.build_run(day))
+        return self.Case.search([("move_id", "in", [inv.id for inv in invoices])])
+
+    def submit(self, cases, prefix="AG"):
+        """Claim and record the cases as the sidecar would; returns the claimed payloads."""
+        api = self.Case.with_user(self.sidecar_user)
+        claimed = api.sidecar_claim(self.agency.id, 100, "test-worker")
+        api.sidecar_record_submissions(
+            self.agency.id,
+            [
+                {"uuid": c["uuid"], "external_id": f"{prefix}-{c['id']}", "ocr": f"99{c['id']}", "status": "registered"}
+                for c in claimed
+            ],
+        )
+        return claimed
+
+    def change(self, case, change_id, kind="status", status=None, amount=None, data=None, when="2026-05-02T10:00:00Z"):
+        return {
+            "id": change_id,
+            "case_id": case.external_id,
+            "creditor_reference": case.uuid,
+            "type": kind,
+            "status": status,
+            "amount": amount,
+            "currency": case.currency_id.name if amount else None,
+            "occurred_at": when,
+            "data": data or {},
+        }

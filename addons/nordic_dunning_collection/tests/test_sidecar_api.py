@@ -1,0 +1,341 @@
+from datetime import date, timedelta
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .collection_common import NordicCollectionCommon
+
+
+@tagged("post_install", "-at_install")
+class TestSidecarApi(NordicCollectionCommon):
+    """The batch RPC contract between Odoo and the sidecar."""
+
+    def setUp(self):
+        super().setUp()
+        self.api = self.Case.with_user(self.sidecar_user)
+
+    def test_agencies(self):
+        """The sidecar learns the agencies, their keys and cursors, and whether the database is neutralized."""
+        result = self.api.sidecar_agencies()
+        self.assertFalse(result["database"]["neutralized"])
+        self.assertEqual(result["database"]["name"], self.env.cr.dbname)
+        agency = next(a for a in result["agencies"] if a["id"] == self.agency.id)
+        self.assertEqual(
+            (agency["code"], agency["api_key"], agency["environment"], agency["cursor"]),
+            ("SANDBOX", "secret-key", "production", None),
+        )
+
+    def test_claim_payload_and_lease(self):
+        """A claim takes each case once, with the register body; an expired lease frees it again."""
+        case = self.make_case(1234.5)
+        claimed = self.api.sidecar_claim(self.agency.id, 10, "w1")
+        self.assertEqual([c["id"] for c in claimed], case.ids)
+        payload = claimed[0]["payload"]
+        self.assertEqual(payload["creditor_reference"], case.uuid)
+        self.assertEqual(payload["first_action"], "debt_collection")
+        self.assertEqual(payload["debts"][0]["invoice_number"], case.move_id.name)
+        self.assertEqual(payload["debts"][0]["principal"], 1234.5)
+        self.assertEqual(payload["debtor"]["name"], "Patient Ada")
+        self.assertEqual(payload["debts"][0]["due_date"], "2026-04-01")
+        self.assertEqual((case.state, case.claimed_by), ("submitting", "w1"))
+        self.assertEqual(self.api.sidecar_claim(self.agency.id, 10, "w2"), [], "leased to w1")
+        case.sudo().claimed_at = fields.Datetime.now() - timedelta(minutes=11)
+        self.assertEqual([c["id"] for c in self.api.sidecar_claim(self.agency.id, 10, "w2")], case.ids)
+        self.assertEqual(case.claimed_by, "w2")
+
+    def test_claim_skip_locked_two_cursors(self):
+        """A case locked by one sidecar's open claim is skipped, not waited for, by a second one (SKIP LOCKED)."""
+        registry = self.env.registry
+        ids = {}
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
+            partner = env["res.partner"].create({"name": "Lock test debtor"})
+            moves = env["account.move"].create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "journal_id": journal.id,
+                        "invoice_date": date(2026, 4, 1),
+                        "is_move_sent": True,
+                        "invoice_line_ids": [Command.create({"name": "x", "quantity": 1, "price_unit": 10.0})],
+                    }
+                    for _i in range(2)
+                ]
+            )
+            moves.action_post()
+            agency = env["nordic.collection.agency"].create(
+                {
+                    "name": "Lock test",
+                    "code": "LOCKTEST",
+                    "base_url": "http://x",
+                    "environment": "production",
+                    "company_ids": [Command.set(company.ids)],
+                }
+            )
+            cases = env["nordic.collection.case"].create(
+                [
+                    {
+                        "move_id": m.id,
+                        "company_id": company.id,
+                        "partner_id": partner.id,
+                        "currency_id": m.currency_id.id,
+                        "agency_id": agency.id,
+                        "debtor_name": "Lock test debtor",
+                    }
+                    for m in moves
+                ]
+            )
+            ids = {"partner": partner.id, "moves": moves.ids, "agency": agency.id, "cases": cases.ids}
+        try:
+            with registry.cursor() as cr_a, registry.cursor() as cr_b:
+                cr_a.execute("SET lock_timeout = '10s'")
+                cr_b.execute("SET lock_timeout = '10s'")
+                case_a = api.Environment(cr_a, SUPERUSER_ID, {})["nordic.collection.case"]
+                case_b = api.Environment(cr_b, SUPERUSER_ID, {})["nordic.collection.case"]
+                first = case_a.sidecar_claim(ids["agency"], 1, "A")
+                second = case_b.sidecar_claim(ids["agency"], 5, "B")
+                third = case_b.sidecar_claim(ids["agency"], 5, "B")
+                cr_a.commit()
+                cr_b.commit()
+                fourth = case_b.sidecar_claim(ids["agency"], 5, "B")
+                cr_b.rollback()
+                cr_a.execute("RESET lock_timeout")
+                cr_b.execute("RESET lock_timeout")
+        finally:
+            with registry.cursor() as cr:
+                cr.execute("DELETE FROM nordic_collection_case WHERE id = ANY(%s)", [ids["cases"]])
+                cr.execute("DELETE FROM nordic_collection_agency WHERE id = %s", [ids["agency"]])
+                cr.execute("DELETE FROM account_move WHERE id = ANY(%s)", [ids["moves"]])
+                cr.execute("DELETE FROM res_partner WHERE id = %s", [ids["partner"]])
+        self.assertEqual([c["id"] for c in first], ids["cases"][:1])
+        self.assertEqual([c["id"] for c in second], ids["cases"][1:], "the locked case is skipped")
+        self.assertEqual(third, [], "already taken within the same transaction")
+        self.assertEqual(fourth, [], "both leases still run after commit")
+
+    def test_record_submissions_idempotent(self):
+        """Recording a submission twice changes nothing; an error puts the case back in the outbox."""
+        ok, bad = self.make_case(), self.make_case(200.0)
+        claimed = self.api.sidecar_claim(self.agency.id, 10, "w1")
+        self.assertEqual(len(claimed), 2)
+        results = [
+            {"uuid": ok.uuid, "external_id": "A-1", "ocr": "12345", "status": "registered"},
+            {"uuid": bad.uuid, "error": "422 debtor address missing"},
+        ]
+        self.assertEqual(
+            self.api.sidecar_record_submissions(self.agency.id, results), {"submitted": 1, "failed": 1, "unknown": []}
+        )
+        self.assertEqual((ok.state, ok.external_id, ok.ocr), ("submitted", "A-1", "12345"))
+        self.assertTrue(ok.submitted_date)
+        self.assertEqual((bad.state, bad.last_error), ("to_submit", "422 debtor address missing"))
+        history = len(ok.history_ids)
+        self.assertEqual(self.api.sidecar_record_submissions(self.agency.id, results[:1])["submitted"], 0)
+        self.assertEqual(len(ok.history_ids), history)
+
+    def test_payment_applied_once_and_reconciled(self):
+        """A payment change becomes one posted payment reconciled with the invoice, however often it is sent."""
+        case = self.make_case(1000.0)
+        self.submit(case)
+        changes = [
+            self.change(case, "c1", status="collection_active", when="2026-05-01T08:00:00Z"),
+            self.change(case, "c2", kind="payment", amount=1000.0, when="2026-05-10T08:00:00+02:00"),
+            self.change(case, "c3", status="paid", when="2026-05-10T09:00:00Z"),
+        ]
+        result = self.api.sidecar_apply_changes(self.agency.id, changes, "cur-3")
+        self.assertEqual(result, {"applied": 3, "duplicates": 0, "quarantined": []})
+        self.assertEqual(
+            self.api.sidecar_apply_changes(self.agency.id, changes, "cur-3"),
+            {"applied": 0, "duplicates": 3, "quarantined": []},
+        )
+        self.assertEqual(case.state, "paid")
+        self.assertEqual(len(case.payment_ids), 1)
+        payment = case.payment_ids
+        self.assertEqual(
+            (payment.state, payment.amount, payment.journal_id, payment.payment_type),
+            ("in_process", 1000.0, self.bank_journal, "inbound"),
+            "posted, waiting for the bank statement",
+        )
+        self.assertEqual(payment.date, date(2026, 5, 10))
+        self.assertEqual(case.move_id.payment_state, "paid", "reconciled with the invoice")
+        self.assertEqual((case.amount_paid, case.amount_remaining, case.recovery_rate), (1000.0, 0.0, 100.0))
+        self.assertEqual(self.agency.cursor, "cur-3")
+        self.assertTrue(case.closed_date)
+        self.assertEqual(
+            case.history_ids.sorted("id").mapped("new_state")[-2:],
+            ["submitted", "paid"],
+            "a batch moves each case once, to its latest status",
+        )
+        self.assertEqual(len(case.change_ids), 3)
+
+    def test_partial_payment_fees_interest(self):
+        """Agency fees and interest are recorded on the case; a partial payment leaves the invoice partly paid."""
+        case = self.make_case(1000.0)
+        self.submit(case)
+        self.api.sidecar_apply_changes(
+            self.agency.id,
+            [
+                self.change(case, "f1", kind="fee", amount=180.0),
+                self.change(case, "i1", kind="interest", amount=12.5),
+                self.change(case, "p1", kind="payment", amount=400.0),
+                self.change(case, "s1", status="surveillance", when="2026-06-01T00:00:00Z"),
+            ],
+            "c",
+        )
+        self.assertEqual((case.agency_fees, case.agency_interest, case.amount_paid), (180.0, 12.5, 400.0))
+        self.assertEqual(case.amount_remaining, 792.5)
+        self.assertEqual(case.move_id.amount_residual, 600.0)
+        self.assertEqual(case.state, "surveillance")
+        self.assertFalse(case.closed_date, "surveillance keeps the case open")
+
+    def test_quarantine_malformed(self):
+        """Malformed changes are stored with their error and do not stop the rest of the batch."""
+        case = self.make_case()
+        self.submit(case)
+        good = self.change(case, "ok1", status="collection_active")
+        result = self.api.sidecar_apply_changes(
+            self.agency.id,
+            [
+                good,
+                self.change(case, "bad1", status="exploded"),
+                self.change(case, "bad2", kind="payment", amount="lots"),
+                dict(self.change(case, "bad3"), creditor_reference="nope", case_id="nope"),
+                dict(self.change(case, "bad4", kind="payment", amount=5.0), currency="EUR"),
+                {"type": "status"},
+                "garbage",
+            ],
+            "c9",
+        )
+        self.assertEqual(result["applied"], 1)
+        self.assertEqual([q["id"] for q in result["quarantined"]], ["bad1", "bad2", "bad3", "bad4", None, None])
+        self.assertIn("exploded", result["quarantined"][0]["error"])
+        self.assertEqual(case.state, "active")
+        stored = self.env["nordic.collection.case.change"].search(
+            [("agency_id", "=", self.agency.id), ("state", "=", "quarantined")]
+        )
+        self.assertEqual(len(stored), 6)
+        self.assertTrue(all(stored.mapped("error")))
+        self.assertEqual(self.agency.quarantined_count, 6)
+        self.assertFalse(case.payment_ids)
+        again = self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "bad1", status="exploded")], "c9")
+        self.assertEqual((again["duplicates"], again["quarantined"]), (1, []))
+
+    def test_submission_recovered_from_changes(self):
+        """A case the agency registered but Odoo never recorded (crash) gets its agency id from the change feed."""
+        case = self.make_case()
+        self.api.sidecar_claim(self.agency.id, 10, "w1")
+        change = dict(self.change(case, "r1", status="registered"), case_id="AG-77")
+        self.api.sidecar_apply_changes(self.agency.id, [change], "c")
+        self.assertEqual((case.external_id, case.state), ("AG-77", "submitted"))
+
+    def test_environment_guard(self):
+        """A production agency is refused from a neutralized database, a test agency from production unless allowed."""
+        case = self.make_case()
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("database.is_neutralized", True)
+        with self.assertRaisesRegex(UserError, "production agency"):
+            self.api.sidecar_claim(self.agency.id, 10, "w1")
+        self.assertEqual(case.state, "to_submit")
+        self.assertTrue(self.api.sidecar_agencies()["database"]["neutralized"])
+        params.set_param("database.is_neutralized", False)
+        self.agency.environment = "test"
+        with self.assertRaisesRegex(UserError, "test agency"):
+            self.api.sidecar_claim(self.agency.id, 10, "w1")
+        self.agency.allow_test_from_production = True
+        self.assertEqual(len(self.api.sidecar_claim(self.agency.id, 10, "w1")), 1)
+
+    def test_commands_and_acks(self):
+        """Pending commands reach the sidecar once submitted; an acknowledgement applies them exactly once."""
+        case = self.make_case()
+        case.action_notify_agency()
+        self.assertEqual(case.state, "paused", "held back in the outbox")
+        self.assertEqual(self.api.sidecar_claim(self.agency.id, 10, "w1"), [])
+        case.action_resume()
+        self.assertEqual(case.state, "to_submit")
+        self.api.sidecar_claim(self.agency.id, 10, "w1")
+        case.action_notify_agency()
+        self.assertEqual(self.api.sidecar_pending_commands(self.agency.id, 10), [], "not at the agency yet")
+        self.api.sidecar_record_submissions(self.agency.id, [{"uuid": case.uuid, "external_id": "AG-1", "ocr": "1"}])
+        commands = self.api.sidecar_pending_commands(self.agency.id, 10)
+        self.assertEqual(
+            [(c["action"], c["external_id"], c["case_uuid"]) for c in commands],
+            [("pause", case.external_id, case.uuid)],
+        )
+        acks = [{"command_id": commands[0]["command_id"], "ok": True, "error": None}]
+        self.assertEqual(self.api.sidecar_ack_commands(self.agency.id, acks), {"done": 1, "failed": 0})
+        self.assertEqual(case.state, "paused")
+        self.assertEqual(self.api.sidecar_ack_commands(self.agency.id, acks), {"done": 0, "failed": 1})
+        self.assertEqual(self.api.sidecar_pending_commands(self.agency.id, 10), [])
+        case.action_resume()
+        command = self.api.sidecar_pending_commands(self.agency.id, 10)[0]
+        self.api.sidecar_ack_commands(
+            self.agency.id, [{"command_id": command["command_id"], "ok": False, "error": "503"}]
+        )
+        self.assertEqual((case.command_ids[-1].attempts, case.command_ids[-1].error), (1, "503"))
+        self.assertEqual(len(self.api.sidecar_pending_commands(self.agency.id, 10)), 1, "retried later")
+
+    def test_heartbeat(self):
+        """The heartbeat stores the last sync time on the agency."""
+        result = self.api.sidecar_heartbeat({"worker": "w1", "agency_id": self.agency.id, "stats": {"applied": 3}})
+        self.assertTrue(result["ok"])
+        self.assertEqual(self.agency.last_worker, "w1")
+        self.assertTrue(self.agency.last_sync)
+
+    def test_statistics(self):
+        """Average handling time from submission to closure and recovery rate, per agency (seed 003's figures)."""
+        cases = self.make_case(1000.0) | self.make_case(1000.0) | self.make_case(500.0)
+        self.submit(cases)
+        start = fields.Datetime.now() - timedelta(days=60)
+        for case, days in zip(cases, (20, 32, 44), strict=True):
+            case.sudo().submitted_date = start
+            case.sudo().closed_date = start + timedelta(days=days)
+        changes = [
+            self.change(cases[0], "p", kind="payment", amount=1000.0),
+            self.change(cases[0], "s0", status="paid"),
+            self.change(cases[1], "s1", status="failed"),
+            self.change(cases[2], "s2", status="withdrawn"),
+        ]
+        self.api.sidecar_apply_changes(self.agency.id, changes, None)
+        for case, days in zip(cases, (20, 32, 44), strict=True):
+            case.sudo().closed_date = start + timedelta(days=days)
+        self.assertEqual(cases.mapped("handling_days"), [20.0, 32.0, 44.0])
+        self.assertEqual(self.agency.avg_handling_days, 32.0)
+        self.assertEqual(self.agency.recovery_rate, 40.0)
+        groups = self.Case._read_group(
+            [("id", "in", cases.ids)], ["agency_id", "state"], ["__count", "handling_days:avg"]
+        )
+        self.assertEqual(
+            sorted((state, count) for _agency, state, count, _avg in groups),
+            [("failed", 1), ("paid", 1), ("withdrawn", 1)],
+        )
+
+    def test_batch_query_count(self):
+        """Applying a batch costs about the same number of queries for 4 cases as for 24: no query per change."""
+        cases = self.Case
+        for _i in range(28):
+            cases |= self.make_case(100.0)
+        self.submit(cases)
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+        def apply(recs, prefix):
+            changes = []
+            for case in recs:
+                changes += [
+                    self.change(case, f"{prefix}a{case.id}", status="collection_active"),
+                    self.change(case, f"{prefix}f{case.id}", kind="fee", amount=10.0),
+                    self.change(case, f"{prefix}s{case.id}", status="surveillance"),
+                ]
+            before = self.env.cr.sql_log_count
+            self.api.sidecar_apply_changes(self.agency.id, changes, prefix)
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        small = apply(cases[:4], "small")
+        self.env.invalidate_all()
+        large = apply(cases[4:], "large")
+        self.assertEqual(set(cases.mapped("state")), {"surveillance"})
+        self.assertEqual(set(cases.mapped("agency_fees")), {10.0})
+        self.assertLessEqual(large, small + 10, f"{small} queries for 4 cases, {large} for 24")
