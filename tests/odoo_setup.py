@@ -31,19 +31,9 @@ def swedish_company(env, name=COMPANY_NAME):
     return company, policy
 
 
-def _xmlid_like(env, model, pattern):
-    """The record of ``model`` whose nordic_dunning xml id contains ``pattern`` (names may still move)."""
-    data = env["ir.model.data"].search(
-        [("module", "=", "nordic_dunning"), ("model", "=", model), ("name", "ilike", pattern)], limit=1
-    )
-    if not data:
-        raise LookupError(f"no nordic_dunning {model} matching {pattern!r}")
-    return env[model].browse(data.res_id)
-
-
 def sidecar_user(env, login="sidecar"):
     """The sidecar's technical user: only the sidecar group, and an API key (returned) instead of a password."""
-    group = _xmlid_like(env, "res.groups", "sidecar")
+    group = env.ref("nordic_dunning_collection.group_nordic_dunning_sidecar")
     companies = env["res.company"].search([])
     user = env["res.users"].search([("login", "=", login)], limit=1)
     values = {"company_ids": [Command.set(companies.ids)], "groups_id": [Command.set([group.id])]}
