@@ -262,6 +262,14 @@ COMPAT_TESTS = (
 )
 
 
+# With nordic_dunning_approval, a customer credit note is only posted once approved: Odoo's tests that post
+# one (directly or through "reverse and create a new draft") find it in draft, waiting for approval. Each
+# such test, and why it differs; the README lists them too.
+COMPAT_DIFFERENCES = {
+    "nordic_dunning_approval": {},
+}
+
+
 def cmd_compat(args):
     """Odoo's account tests (COMPAT_TESTS) with ``args.addon`` installed on l10n_se, l10n_no and tier validation."""
     template = ensure_template(extra_modules=["account_move_tier_validation"])
@@ -273,6 +281,7 @@ def cmd_compat(args):
         subprocess.run(odoo_cmd(db, "-i", args.addon, "--stop-after-init", "--log-level=warn"), check=True)
         print(f"Odoo's account tests with {args.addon} installed, on {db} (log: {log})", flush=True)
         tags = ",".join(f"/account:{name}" for name in COMPAT_TESTS)
+        tags += "".join(f",-/account:{name}" for name in COMPAT_DIFFERENCES.get(args.addon, {}))
         passed, failed = run_odoo_tests(db, None, tags, log)
     finally:
         drop_db(db)

@@ -1,4 +1,5 @@
 """Booking a run's fees: one journal entry per batch of charges."""
+# pylint: disable=consider-merging-classes-inherited
 
 from odoo import Command, _, models
 

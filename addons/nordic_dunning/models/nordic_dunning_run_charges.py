@@ -1,4 +1,5 @@
 """What a line may charge: the reminder fee within the legal cap and count, and the late interest."""
+# pylint: disable=consider-merging-classes-inherited
 
 from collections import defaultdict
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """What a run sends: e-mails, letters and planned calls, never from a test database."""
+# pylint: disable=consider-merging-classes-inherited
 
 from collections import defaultdict
 

@@ -1,4 +1,5 @@
 """Executing a run: lines re-checked, events written and invoices advanced, set-based."""
+# pylint: disable=consider-merging-classes-inherited
 
 from collections import defaultdict
 

@@ -1,4 +1,5 @@
 """Which invoices a run proposes: one selection query per policy, the lines written set-based."""
+# pylint: disable=consider-merging-classes-inherited
 
 import logging
 

@@ -13,10 +13,76 @@ class AccountMove(models.Model):
     _inherit = "account.move"
 
     def _post(self, soft=True):
-        posted = super()._post(soft=soft)
+        """Post what may be posted; a credit note or write-off still waiting for its approval stays in draft
+        with the approval requested, whichever flow posts it (a button, Odoo's reversal wizard, a script)."""
+        held = self._nordic_awaiting_approval()
+        held._nordic_hold_for_approval()
+        posted = super(AccountMove, self - held)._post(soft=soft) if self - held else self.browse()
         posted.filtered(lambda m: m.nordic_approval_kind == "credit_note")._nordic_notify_hq()
         posted.filtered("nordic_writeoff_invoice_id")._nordic_settle_writeoff()
         return posted
+
+    def action_post(self):
+        held = self._nordic_awaiting_approval()
+        result = super().action_post()
+        if held and len(self) == 1:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {"type": "warning", "sticky": True, "message": held._nordic_approval_note()},
+            }
+        return result
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        """Odoo's "reverse" and "reverse and create a new draft" post the credit note at once and reconcile it
+        with the invoice. A customer credit note needs its approval first: it is created in draft with the
+        approval requested, and is reconciled with the invoice when it is posted after approval."""
+        if not cancel:
+            return super()._reverse_moves(default_values_list, cancel=cancel)
+        default_values_list = default_values_list or [{} for _move in self]
+        customer = self.filtered(lambda m: m.move_type == "out_invoice")
+        pairs = list(zip(self, default_values_list))
+        reversals = {}
+        for group, group_cancel in ((customer, False), (self - customer, True)):
+            if not group:
+                continue
+            values = [vals for move, vals in pairs if move in group]
+            for move, reverse in zip(group, super(AccountMove, group)._reverse_moves(values, cancel=group_cancel)):
+                reversals[move.id] = reverse
+        held = self.browse([reversals[move.id].id for move in customer])
+        held._nordic_hold_for_approval()
+        return self.browse([reversals[move.id].id for move in self])
+
+    def _nordic_awaiting_approval(self):
+        """Those of these moves that need an approval and have not got it yet."""
+        # need_validation is only true until the approval is requested; then the reviews say it.
+        return self.filtered(
+            lambda m: (
+                m.state == "draft"
+                and m.nordic_approval_kind
+                and m.validation_status != "validated"
+                and (m.need_validation or m.review_ids)
+            )
+        )
+
+    def _nordic_hold_for_approval(self):
+        """Request the approval of these draft moves (once) and say in their chatter who must give it."""
+        to_request = self.filtered(lambda m: not m.review_ids)
+        to_request.request_validation()
+        for move in self:
+            move.message_post(body=move._nordic_approval_note(), message_type="comment", subtype_xmlid="mail.mt_note")
+
+    def _nordic_approval_note(self):
+        self.ensure_one()
+        pending = self.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+        reviewers = pending.reviewer_ids or self.nordic_clinic_approver_ids
+        return _(
+            "%(move)s (%(amount)s) was not posted: it waits for the approval of %(todo)s (%(who)s).",
+            move=self.display_name,
+            amount=self.company_currency_id.format(self.nordic_credit_amount_company),
+            todo=", ".join(pending.mapped("todo_by")) or _("a reviewer"),
+            who=", ".join(reviewers.mapped("name")) or _("nobody can approve it yet: set the clinic managers"),
+        )
 
     # ------------------------------------------------------------------
     # Approvals of credit notes and write-offs (OCA tier validation)

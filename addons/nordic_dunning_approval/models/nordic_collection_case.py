@@ -91,9 +91,9 @@ class NordicCollectionCase(models.Model):
     @api.model
     def _on_cases_failed(self, cases):
         """Collection failed (a confirmed loss): ask the responsible accountant to write the invoice off."""
-        super()._on_cases_failed(cases)
+        result = super()._on_cases_failed(cases)
         if not cases:
-            return
+            return result
         activity_type = self.env.ref("nordic_dunning_approval.mail_activity_type_collection_write_off")
         model_id = self.env["ir.model"]._get_id(self._name)
         self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
@@ -110,3 +110,4 @@ class NordicCollectionCase(models.Model):
                 for case in cases
             ]
         )
+        return result

@@ -1,3 +1,4 @@
+# pylint: disable=consider-merging-classes-inherited
 """Applying the agency's changes (status, payments, fees, interest, disputes) reported by the sidecar.
 
 Every change is validated before it touches a case; a change that is malformed or names no known case is

@@ -7,5 +7,6 @@ class NordicDunningEvent(models.Model):
     @api.model
     def _on_measures_cancelled(self, events, reason):
         """Cancelled measures stop at the agency too: their open collection cases are withdrawn."""
-        super()._on_measures_cancelled(events, reason)
+        result = super()._on_measures_cancelled(events, reason)
         self.env["nordic.collection.case"]._withdraw_for_events(events, reason)
+        return result

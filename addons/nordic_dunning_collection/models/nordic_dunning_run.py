@@ -6,5 +6,6 @@ class NordicDunningRun(models.Model):
 
     def _handover(self, events):
         """Hand-over level reached: one collection case per event, waiting in the agency's outbox."""
-        super()._handover(events)
+        result = super()._handover(events)
         self.env["nordic.collection.case"]._create_from_handover(events)
+        return result
