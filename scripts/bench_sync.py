@@ -30,12 +30,12 @@ import odoorpc  # noqa: E402
 
 from sidecar.agency import AgencyClient  # noqa: E402
 from sidecar.config import Settings  # noqa: E402
+from sidecar.mapper import NordicV1Mapper  # noqa: E402
 from sidecar.odoo import OdooClient  # noqa: E402
 from sidecar.sandbox import spawn as spawn_sandbox  # noqa: E402
 from sidecar.sync import Syncer  # noqa: E402
 from tests.odoo_process import OdooServer, drop_database, odoo_shell, prepare_database  # noqa: E402
 
-STATUS_TO_STATE = {"surveillance": "surveillance"}
 SETUP_FILE = ROOT / "tests" / "odoo_setup.py"
 
 SETUP = """
@@ -80,12 +80,13 @@ def settings_for(server, login, key, page):
 
 
 def naive(server, changes):
-    """One search and one write per change, each its own JSON-RPC request."""
+    """One search and one write per change (mapped as the sidecar maps it), each its own JSON-RPC request."""
     odoo = odoorpc.ODOO("127.0.0.1", port=server.port, timeout=600)
     odoo.login(server.db, "admin", "admin")
-    for change in changes:
-        ids = odoo.execute_kw("nordic.collection.case", "search", [[["uuid", "=", change["creditor_reference"]]]])
-        odoo.execute_kw("nordic.collection.case", "write", [ids, {"state": STATUS_TO_STATE[change["status"]]}])
+    mapper = NordicV1Mapper()
+    for change in map(mapper.to_change, changes):
+        ids = odoo.execute_kw("nordic.collection.case", "search", [[["uuid", "=", change["uuid"]]]])
+        odoo.execute_kw("nordic.collection.case", "write", [ids, {"state": change["state"]}])
 
 
 def main():

@@ -1,5 +1,8 @@
 """The agency adapter: the only code that talks HTTP to a collection agency (protocol: docs/agency-api.yaml).
 
+It carries the protocol's bodies as they are; ``sidecar/mapper.py`` turns them into the Odoo contract's
+neutral records and back.
+
 Every request has a (connect, read) timeout. 5xx answers, timeouts, connection errors and bodies that are not
 the JSON the protocol promises are retried with exponential backoff (``backoff * 2**attempt`` seconds, capped
 at ``max_backoff``); a 4xx is never retried: it raises :class:`AgencyRejected` with the agency's reason at
@@ -14,14 +17,6 @@ import time
 import requests
 
 _logger = logging.getLogger(__name__)
-
-COMMAND_PATHS = {
-    "pause": "pause",
-    "resume": "resume",
-    "withdraw": "withdraw",
-    "creditor_payment": "creditor-payments",
-    "dispute_answer": "dispute-answers",
-}
 
 
 class AgencyError(Exception):
@@ -144,24 +139,12 @@ class AgencyClient:
             raise AgencyProtocolError(f"GET /v1/changes: expected changes and next_cursor, got {page!r:.200}")
         return changes, cursor
 
-    def send_command(self, command):
-        """Send one pending Odoo command (``sidecar_pending_commands`` item) with its own idempotency key."""
-        action = command.get("action")
-        if action not in COMMAND_PATHS:
-            raise AgencyRejected(0, f"unknown command action {action!r}")
-        if not command.get("external_id"):
+    def post_command(self, external_id, endpoint, body, idempotency_key):
+        """POST a command (``pause``, ``resume``, ``withdraw``, ``creditor-payments``, ``dispute-answers``) to a
+        case; the same idempotency key again answers the first result."""
+        if not external_id:
             raise AgencyRejected(0, "the case has no agency id yet")
-        data = dict(command.get("data") or {})
-        if action == "dispute_answer":
-            data.setdefault("answer", "uphold")
-        elif action in ("pause", "resume", "withdraw"):
-            data.setdefault("reason", "")
-        return self._request(
-            "POST",
-            f"/v1/cases/{command['external_id']}/{COMMAND_PATHS[action]}",
-            body=data,
-            idempotency_key=f"command-{command['command_id']}",
-        )
+        return self._request("POST", f"/v1/cases/{external_id}/{endpoint}", body=body, idempotency_key=idempotency_key)
 
 
 def _reason(response):

@@ -12,7 +12,8 @@ environment or the config file: see :mod:`sidecar.config`.
 
 Exit codes: 0 everything done; 1 partial failure (an agency or Odoo unreachable, a case rejected, a change
 quarantined: look at the log and Odoo, the next run retries); 2 configuration error (missing or invalid
-setting, Odoo login refused); 3 an agency was refused for its environment (see :mod:`sidecar.sync`).
+setting, Odoo login refused); 3 an agency was refused for its environment or for a protocol this sidecar
+does not speak (see :mod:`sidecar.sync`).
 
 Tests only: ``NORDIC_SIDECAR_CRASH_AT=<checkpoint>[:<n>]`` makes the process ``os._exit(137)`` (as if
 SIGKILLed) the n-th time (default first) it passes that checkpoint; the checkpoints are
@@ -97,7 +98,7 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="nordic-sidecar",
         description="Keeps Odoo collection cases and agencies in step.",
-        epilog="Exit codes: 0 ok, 1 partial failure, 2 config error, 3 refused environment.",
+        epilog="Exit codes: 0 ok, 1 partial failure, 2 config error, 3 agency refused (environment or protocol).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     sync = commands.add_parser("sync", parents=[common], help="sync once and exit")
@@ -180,7 +181,7 @@ def _run_forever(odoo, settings, dry_run, checkpoint):
             odoo.close()
         else:
             if report.agencies and all(agency.refused for agency in report.agencies):
-                _logger.error("every agency was refused for its environment: stopping", extra={"event": "exit"})
+                _logger.error("every agency was refused (environment or protocol): stopping", extra={"event": "exit"})
                 return EXIT_REFUSED
         stop.wait(max(0.0, interval - (time.monotonic() - started)))
     _logger.info("stopped", extra={"event": "stopped"})

@@ -1,6 +1,6 @@
 """The Odoo client: odoorpc over JSON-RPC, with an explicit timeout, logged in with the user's API key.
 
-Only the batch methods of ``nordic.collection.case`` (see /work/rpc-contract.md, ``sidecar_*``) are called,
+Only the batch methods of ``nordic.collection.case`` (see docs/rpc-contract.md, ``sidecar_*``) are called,
 each with one ``execute_kw``: never a per-record call. ``calls`` counts every JSON-RPC request (the three of the
 login included) for the benchmark and the logs.
 """

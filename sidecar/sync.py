@@ -1,18 +1,24 @@
 """The sync core: turns agency answers into the batches of the Odoo contract, in fixed steps per agency.
 
+Odoo speaks neutral records (docs/rpc-contract.md); each agency's ``protocol`` picks the mapper and adapter
+that speak its words (``sidecar/mapper.py``, ``sidecar/agency.py``). An agency whose protocol this sidecar does
+not know is refused like a wrong environment: nothing is sent to it.
+
 1. **Environment check.** The agency's ``/v1/info`` must report the environment Odoo has configured for it;
    a production agency is refused when Odoo's database is neutralized (a copy, a test database), and a test
    agency is refused from a production database unless the agency allows it (``allow_test_from_production``):
    seed 003's test file must never reach real debtors, and test data must never leave production by accident.
-2. **Submit.** ``sidecar_claim`` (row locks, SKIP LOCKED: two sidecars never hold the same case) → register
-   each case at the agency with the case UUID as ``Idempotency-Key`` → ``sidecar_record_submissions``. A case
-   the agency accepted but Odoo never heard of (a crash in between) is claimed again after its lease and
-   registered again with the same key: the agency answers the case it already has, never a second one.
-3. **Commands.** ``sidecar_pending_commands`` → send each (``Idempotency-Key: command-<id>``) →
+2. **Submit.** ``sidecar_claim`` (row locks, SKIP LOCKED: two sidecars never hold the same case) → map each
+   neutral case to the agency's registration, register it with the case UUID as ``Idempotency-Key`` →
+   ``sidecar_record_submissions`` (with the state the agency's answer maps to). A case the agency accepted but
+   Odoo never heard of (a crash in between) is claimed again after its lease and registered again with the
+   same key: the agency answers the case it already has, never a second one.
+3. **Commands.** ``sidecar_pending_commands`` → map and send each (``Idempotency-Key: command-<id>``) →
    ``sidecar_ack_commands``. A command sent but never acked is sent again; its key makes that harmless.
-4. **Changes.** Pages of ``GET /v1/changes?since=<cursor>`` → ``sidecar_apply_changes(changes, next_cursor)``.
-   Odoo applies a page and stores the cursor in one transaction and skips change ids it already has, so a
-   crash before, during or after the call loses nothing and applies nothing twice.
+4. **Changes.** Pages of ``GET /v1/changes?since=<cursor>``, each change mapped to a neutral one →
+   ``sidecar_apply_changes(changes, next_cursor)``. Odoo applies a page and stores the cursor in one
+   transaction and skips change ids it already has, so a crash before, during or after the call loses nothing
+   and applies nothing twice.
 
 Nothing here keeps state between runs: Odoo holds the cases, claims, commands, applied change ids and cursors.
 """
@@ -20,7 +26,8 @@ Nothing here keeps state between runs: Odoo holds the cases, claims, commands, a
 import logging
 from dataclasses import asdict, dataclass, field
 
-from .agency import AgencyClient, AgencyError, AgencyProtocolError, AgencyRejected
+from .agency import AgencyError, AgencyProtocolError, AgencyRejected
+from .mapper import MappingError, UnknownProtocol, mapper_for
 from .odoo import OdooAuthError, OdooError
 
 _logger = logging.getLogger(__name__)
@@ -62,16 +69,6 @@ def check_environment(database, agency, reported):
         )
 
 
-def submission_result(case, agency_case):
-    """The ``sidecar_record_submissions`` item for a case the agency accepted."""
-    return {
-        "uuid": case["uuid"],
-        "external_id": agency_case["id"],
-        "ocr": agency_case.get("ocr") or "",
-        "status": agency_case.get("status") or "registered",
-    }
-
-
 def submission_error(case, error):
     """The ``sidecar_record_submissions`` item for a case the agency did not take."""
     return {"uuid": case["uuid"], "error": str(error)[:1000]}
@@ -80,18 +77,6 @@ def submission_error(case, error):
 def command_ack(command, error=None):
     """The ``sidecar_ack_commands`` item of a command."""
     return {"command_id": command["command_id"], "ok": error is None, "error": None if error is None else str(error)}
-
-
-def normalize_changes(changes):
-    """Changes as the contract wants them: objects pass through (Odoo validates and quarantines); anything else
-    becomes an object without a valid type, so Odoo quarantines it visibly instead of the page failing."""
-    result = []
-    for change in changes:
-        if isinstance(change, dict):
-            result.append(change)
-        else:
-            result.append({"id": None, "type": None, "data": {"raw": repr(change)[:500]}})
-    return result
 
 
 @dataclass
@@ -162,20 +147,17 @@ class RunReport:
 class Syncer:
     """Runs the steps of the module docstring for every agency Odoo lists."""
 
-    def __init__(
-        self, odoo, settings, agency_factory=None, dry_run=False, checkpoint=None, stop=None, check_only=False
-    ):
+    def __init__(self, odoo, settings, dry_run=False, checkpoint=None, stop=None, check_only=False):
         self.odoo = odoo
         self.check_only = check_only  # environments only: no step runs
         self.settings = settings
-        self.agency_factory = agency_factory or self._make_agency
         self.dry_run = dry_run or check_only
         self.checkpoint = checkpoint or (lambda name: None)
         self.stop = stop  # a threading.Event: checked between batches for a graceful stop
 
-    def _make_agency(self, agency):
+    def _make_agency(self, agency, mapper):
         settings = self.settings
-        return AgencyClient(
+        return mapper.adapter(
             agency["base_url"],
             agency["api_key"],
             timeout=(settings.agency_connect_timeout, settings.agency_timeout),
@@ -217,7 +199,25 @@ class Syncer:
             agency_id=agency["id"], code=agency.get("code") or str(agency["id"]), cursor=agency.get("cursor")
         )
         log = {"agency": report.code}
-        client = self.agency_factory(agency)
+        try:
+            mapper = mapper_for(agency.get("protocol"))
+        except UnknownProtocol as err:
+            report.refused = f"agency {report.code}: {err}"
+            _logger.error("refused: %s", report.refused, extra={"event": "protocol_refused", **log})
+        else:
+            self._sync_steps(database, agency, mapper, report, log)
+        if not self.dry_run:
+            try:
+                self.odoo.heartbeat(
+                    {"worker": self.settings.worker, "agency_id": agency["id"], "stats": report.stats()}
+                )
+            except OdooError as err:
+                report.errors.append(str(err))
+        _logger.info("agency %s: %s", report.code, report.stats(), extra={"event": "agency_done", **log})
+        return report
+
+    def _sync_steps(self, database, agency, mapper, report, log):
+        client = self._make_agency(agency, mapper)
         try:
             info = client.info()
             check_environment(database, agency, info["environment"])
@@ -229,10 +229,10 @@ class Syncer:
                     info.get("name"),
                     extra={"event": "check_ok", **log},
                 )
-                return report
-            self._submit(client, agency, report, log)
-            self._commands(client, agency, report, log)
-            self._changes(client, agency, report, log)
+                return
+            self._submit(client, mapper, agency, report, log)
+            self._commands(client, mapper, agency, report, log)
+            self._changes(client, mapper, agency, report, log)
         except EnvironmentRefused as err:
             report.refused = str(err)
             _logger.error("refused: %s", err, extra={"event": "environment_refused", **log})
@@ -240,21 +240,10 @@ class Syncer:
             report.errors.append(str(err))
             _logger.error("agency %s: %s", report.code, err, extra={"event": "sync_error", **log})
         finally:
-            close = getattr(client, "close", None)
-            if close:
-                close()
-        if not self.dry_run:
-            try:
-                self.odoo.heartbeat(
-                    {"worker": self.settings.worker, "agency_id": agency["id"], "stats": report.stats()}
-                )
-            except OdooError as err:
-                report.errors.append(str(err))
-        _logger.info("agency %s: %s", report.code, report.stats(), extra={"event": "agency_done", **log})
-        return report
+            client.close()
 
     # ------------------------------------------------------------------ steps
-    def _submit(self, client, agency, report, log):
+    def _submit(self, client, mapper, agency, report, log):
         if self.dry_run:
             _logger.info("dry run: claiming cases skipped (a claim writes)", extra={"event": "dry_run", **log})
             return
@@ -274,7 +263,8 @@ class Syncer:
                     report.not_submitted += 1
                     continue
                 try:
-                    agency_case = client.register_case(case["payload"], idempotency_key=case["uuid"])
+                    body = mapper.to_register_body(case["case"])
+                    agency_case = client.register_case(body, idempotency_key=case["uuid"])
                 except AgencyRejected as err:
                     results.append(submission_error(case, err))
                     report.rejected += 1
@@ -289,7 +279,7 @@ class Syncer:
                     results.append(submission_error(case, err))
                     report.not_submitted += 1
                 else:
-                    results.append(submission_result(case, agency_case))
+                    results.append(mapper.to_submission(case, agency_case))
                     report.submitted += 1
                     self.checkpoint("after_register")
             self.odoo.record_submissions(agency["id"], results)
@@ -306,7 +296,7 @@ class Syncer:
                 # Rejected cases go back to "to submit": claiming again now would only take them again.
                 return
 
-    def _commands(self, client, agency, report, log):
+    def _commands(self, client, mapper, agency, report, log):
         limit = self.settings.batch_size
         seen = set()
         for _batch in range(self.settings.max_batches):
@@ -323,8 +313,11 @@ class Syncer:
             for command in commands:
                 seen.add(command["command_id"])
                 try:
-                    client.send_command(command)
-                except AgencyRejected as err:
+                    endpoint, body = mapper.to_command(command)
+                    client.post_command(
+                        command["external_id"], endpoint, body, idempotency_key=f"command-{command['command_id']}"
+                    )
+                except (AgencyRejected, MappingError) as err:
                     acks.append(command_ack(command, err))
                     report.commands_failed += 1
                 except AgencyError as err:
@@ -341,7 +334,7 @@ class Syncer:
             if len(commands) < limit:
                 return
 
-    def _changes(self, client, agency, report, log):
+    def _changes(self, client, mapper, agency, report, log):
         cursor = agency.get("cursor") or None
         page_size = self.settings.changes_page
         for _page in range(self.settings.max_batches):
@@ -357,7 +350,8 @@ class Syncer:
             if self.dry_run:
                 cursor = next_cursor
                 continue
-            result = self.odoo.apply_changes(agency["id"], normalize_changes(changes), next_cursor)
+            neutral = [mapper.to_change(change) for change in changes]
+            result = self.odoo.apply_changes(agency["id"], neutral, next_cursor)
             self.checkpoint("after_apply")
             report.applied += result.get("applied", 0)
             report.duplicates += result.get("duplicates", 0)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from sidecar.mapper import NordicV1Mapper
 from sidecar.sandbox import SandboxAgency, SandboxServer
 from sidecar.sandbox import spawn as spawn_sandbox
 from tests.odoo_process import OdooServer, drop_database, prepare_database
@@ -138,17 +139,20 @@ def faulty_server():
     server.server_close()
 
 
-def case_payload(reference, principal=1000.0, currency="SEK", **extra):
-    """A valid registration body as the Odoo side builds it."""
+def neutral_case(uuid, principal=1000.0, currency="SEK", **extra):
+    """A case as Odoo's claim hands it over (the contract's neutral record)."""
     return {
-        "creditor_reference": reference,
+        "uuid": uuid,
+        "name": "COL/2026/0001",
         "currency": currency,
-        "first_action": "debt_collection",
         "debtor": {
             "name": "Anna Andersson",
             "id_number": "198112189876",
             "is_company": False,
-            "address": {"street": "Storgatan 1", "zip": "11122", "city": "Stockholm", "country": "SE"},
+            "street": "Storgatan 1",
+            "zip": "11122",
+            "city": "Stockholm",
+            "country": "SE",
             "email": "anna@example.com",
             "phone": "+46701234567",
         },
@@ -160,13 +164,18 @@ def case_payload(reference, principal=1000.0, currency="SEK", **extra):
                 "principal": principal,
                 "fees": 60.0,
                 "interest": 12.5,
-                "ocr": "1234567897",
+                "payment_reference": "1234567897",
             }
         ],
         "disputed": False,
         "dispute_text": "",
         **extra,
     }
+
+
+def case_payload(reference, principal=1000.0, currency="SEK", **extra):
+    """The nordic protocol's registration body of a neutral case, as the sidecar sends it."""
+    return {**NordicV1Mapper().to_register_body(neutral_case(reference, principal, currency)), **extra}
 
 
 @pytest.fixture(scope="session")

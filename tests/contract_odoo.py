@@ -1,9 +1,11 @@
-"""An in-memory implementation of the Odoo side of /work/rpc-contract.md, for the sidecar's own tests.
+"""An in-memory implementation of the Odoo side of docs/rpc-contract.md, for the sidecar's own tests.
 
 It is not Odoo and proves nothing about the addon (tests/test_e2e_sync.py runs the real one); it holds the
-sidecar to the contract: claims with leases, idempotent submissions, change ids applied once with the cursor
-stored in the same step, quarantine of malformed changes, commands and acks. ``JsonRpcServer`` serves it over
-the same JSON-RPC endpoints odoorpc uses, so the CLI can run against it as a real process.
+sidecar to the contract: neutral cases, claims with leases, idempotent submissions with a registered state,
+neutral change ids applied once with the cursor stored in the same step, quarantine of changes of an unknown
+kind or state and of those the sidecar could not map, commands and acks. It knows no agency's words.
+``JsonRpcServer`` serves it over the same JSON-RPC endpoints odoorpc uses, so the CLI can run against it as a
+real process.
 """
 
 import json
@@ -12,21 +14,9 @@ import time
 import uuid as uuidlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sidecar.contract import CASE_STATES, CHANGE_KINDS, REGISTERED_STATES
 from sidecar.odoo import SidecarApi
-from tests.conftest import case_payload
-
-STATUS_TO_STATE = {
-    "registered": "submitted",
-    "collection_active": "active",
-    "paused": "paused",
-    "disputed": "paused",
-    "paid": "paid",
-    "partly_paid": "partly_paid",
-    "surveillance": "surveillance",
-    "failed": "failed",
-    "withdrawn": "withdrawn",
-}
-CHANGE_TYPES = ("status", "payment", "fee", "interest", "dispute")
+from tests.conftest import neutral_case
 
 
 class UserError(Exception):
@@ -40,7 +30,8 @@ class ContractOdoo:
         self.lock = threading.Lock()
         self.database = {"neutralized": neutralized, "uuid": "db-uuid", "name": "testdb"}
         self.agencies = {
-            agency["id"]: {"cursor": None, "allow_test_from_production": False, **agency} for agency in agencies
+            agency["id"]: {"cursor": None, "allow_test_from_production": False, "protocol": "nordic_v1", **agency}
+            for agency in agencies
         }
         self.lease_seconds = lease_seconds
         self.cases = {}
@@ -51,18 +42,19 @@ class ContractOdoo:
         self.calls = []
 
     # --------------------------------------------------------------- fixtures
-    def add_case(self, agency_id, principal=1000.0, payload=None):
+    def add_case(self, agency_id, principal=1000.0):
         case_uuid = str(uuidlib.uuid4())
         self.cases[case_uuid] = {
             "id": len(self.cases) + 1,
             "uuid": case_uuid,
             "agency_id": agency_id,
             "state": "to_submit",
-            "payload": payload or case_payload(case_uuid, principal=principal),
+            "case": neutral_case(case_uuid, principal=principal),
             "claimed_by": None,
             "claimed_at": 0.0,
             "external_id": None,
             "ocr": None,
+            "agency_status": None,
             "last_error": None,
             "paid": 0.0,
             "fees": 0.0,
@@ -89,7 +81,7 @@ class ContractOdoo:
         """What must be identical after a disturbed and an undisturbed run."""
         return sorted(
             (
-                c["payload"]["debts"][0]["principal"],
+                c["case"]["debts"][0]["principal"],
                 c["state"],
                 c["external_id"] is not None,
                 round(c["paid"], 2),
@@ -126,18 +118,28 @@ class ContractOdoo:
                 if case["state"] == "to_submit" or expired:
                     case.update(state="submitting", claimed_by=worker, claimed_at=now)
                     case["claims"].append(worker)
-                    result.append({"id": case["id"], "uuid": case["uuid"], "payload": case["payload"]})
+                    result.append({"id": case["id"], "uuid": case["uuid"], "case": case["case"]})
             return result
 
     def sidecar_record_submissions(self, agency_id, results):
         with self.lock:
             for item in results:
                 case = self.cases[item["uuid"]]
-                if "error" in item:
+                state = item.get("state") or "submitted"
+                error = item.get("error")
+                if not error and state not in REGISTERED_STATES:
+                    error = f"a registration cannot put a case in state {state!r}"
+                if error:
                     if case["state"] == "submitting":
-                        case.update(state="to_submit", last_error=item["error"])
+                        case.update(state="to_submit", last_error=error)
                 elif case["state"] in ("submitting", "to_submit"):
-                    case.update(state="submitted", external_id=item["external_id"], ocr=item["ocr"], last_error=None)
+                    case.update(
+                        state=state,
+                        external_id=item["external_id"],
+                        ocr=item["ocr"],
+                        agency_status=item.get("agency_status"),
+                        last_error=None,
+                    )
                     case["submit_count"] += 1
             return True
 
@@ -145,33 +147,39 @@ class ContractOdoo:
         with self.lock:
             applied = duplicates = 0
             quarantined = []
-            by_ref = self.cases
+            by_external_id = {c["external_id"]: c for c in self.cases.values() if c["external_id"]}
             for change in changes:
                 change_id = change.get("id")
                 if (agency_id, change_id) in self.applied or (agency_id, change_id) in self.quarantine:
                     duplicates += 1
                     continue
+                case = self.cases.get(change.get("uuid")) or by_external_id.get(change.get("external_id"))
+                kind = change.get("kind")
+                state = change.get("state") or ("paused" if kind == "dispute" else None)
                 error = None
                 if not isinstance(change_id, str) or not change_id:
                     error = "change without id"
-                elif change.get("type") not in CHANGE_TYPES:
-                    error = f"unknown type {change.get('type')!r}"
-                elif change.get("creditor_reference") not in by_ref:
+                elif change.get("error"):
+                    error = f"the sidecar could not read the agency's change: {change['error']}"
+                elif kind not in CHANGE_KINDS:
+                    error = f"unknown change kind {kind!r}"
+                elif not case:
                     error = "unknown case"
+                elif kind in ("state", "dispute") and state not in CASE_STATES:
+                    error = f"an agency cannot put a case in state {state!r}"
                 if error:
                     self.quarantine[(agency_id, change_id)] = error
                     quarantined.append({"id": change_id, "error": error})
                     continue
-                case = by_ref[change["creditor_reference"]]
-                if change["type"] == "payment":
-                    case["paid"] += change["amount"]
-                elif change["type"] == "fee":
-                    case["fees"] += change["amount"]
-                elif change["type"] == "interest":
-                    case["interest"] += change["amount"]
-                if change.get("status"):
-                    case["state"] = STATUS_TO_STATE[change["status"]]
-                if change["type"] == "dispute":
+                if kind == "payment":
+                    case["paid"] += float(change["amount"])
+                elif kind == "fee":
+                    case["fees"] += float(change["amount"])
+                elif kind == "interest":
+                    case["interest"] += float(change["amount"])
+                else:
+                    case.update(state=state, agency_status=change.get("agency_status"))
+                if kind == "dispute":
                     case["dispute"] = change["data"]
                 self.applied[(agency_id, change_id)] = change
                 applied += 1

@@ -51,18 +51,16 @@ def agency(env, company, base_url, api_key, code="SBX", environment="test"):
     """A collection agency record pointing at a sandbox, serving ``company``."""
     model = env["nordic.collection.agency"]
     bank = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
-    wanted = {
+    values = {
         "payment_journal_id": bank.id,
         "name": f"Sandbox {code}",
         "code": code,
         "base_url": base_url,
         "api_key": api_key,
         "environment": environment,
-        "company_id": company.id,
         "company_ids": [Command.set(company.ids)],
     }
-    values = {key: value for key, value in wanted.items() if key in model._fields}
-    record = model.search([("code", "=", code)], limit=1) if "code" in model._fields else model
+    record = model.search([("code", "=", code)], limit=1)
     if record:
         record.write(values)
     else:

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from sidecar.agency import AgencyClient, AgencyProtocolError, AgencyRejected, AgencyUnavailable
+from sidecar.mapper import NordicV1Mapper
 from tests.conftest import case_payload
 
 
@@ -100,24 +101,23 @@ def test_register_through_sandbox_faults(sandbox):
 
 
 def test_commands_carry_idempotency_keys(sandbox):
-    """send_command maps Odoo's actions to endpoints, with key command-<id>; a resend changes nothing."""
+    """post_command sends the mapped command to its endpoint with its key; a resend changes nothing."""
     client = client_for(sandbox.url)
+    mapper = NordicV1Mapper()
     case = client.register_case(case_payload("ref-1", principal=500.0), idempotency_key="ref-1")
-    payment = {
-        "command_id": 7,
-        "case_uuid": "ref-1",
-        "external_id": case["id"],
-        "action": "creditor_payment",
-        "data": {"amount": 100.0, "date": "2026-01-06", "reference": "bank"},
-    }
-    assert client.send_command(payment)["principal_remaining"] == 400.0
-    assert client.send_command(payment)["principal_remaining"] == 400.0
-    pause = {"command_id": 8, "case_uuid": "ref-1", "external_id": case["id"], "action": "pause", "data": {}}
-    assert client.send_command(pause)["status"] == "paused"
-    with pytest.raises(AgencyRejected, match="unknown command"):
-        client.send_command({**pause, "command_id": 9, "action": "explode"})
+
+    def send(command_id, action, data):
+        endpoint, body = mapper.to_command({"command_id": command_id, "action": action, "data": data})
+        return client.post_command(case["id"], endpoint, body, idempotency_key=f"command-{command_id}")
+
+    payment = {"amount": 100.0, "date": "2026-01-06", "reference": "bank"}
+    assert send(7, "creditor_payment", payment)["principal_remaining"] == 400.0
+    assert send(7, "creditor_payment", payment)["principal_remaining"] == 400.0
+    assert send(8, "pause", {})["status"] == "paused"
     with pytest.raises(AgencyRejected, match="409"):
-        client.send_command({**pause, "command_id": 10, "action": "dispute_answer"})
+        send(10, "dispute_answer", {"answer": "uphold"})
+    with pytest.raises(AgencyRejected, match="no agency id"):
+        client.post_command("", "pause", {}, idempotency_key="command-11")
 
 
 def test_wrong_api_key_is_rejected(sandbox):

@@ -14,6 +14,7 @@ from pathlib import Path
 import odoorpc
 import pytest
 
+from sidecar.contract import CASE_STATES, COMMAND_ACTIONS
 from sidecar.sync import CHECKPOINTS
 from tests.conftest import start_process_sandbox
 from tests.odoo_process import (
@@ -110,6 +111,19 @@ def reference(odoo, tmp_path_factory):
         yield run_lifecycle(scenario)
     finally:
         scenario.close()
+
+
+def test_contract_words_are_odoos(odoo):
+    """The case states and command actions the sidecar's mappers map to are the real Odoo's own selections."""
+    admin = odoorpc.ODOO("127.0.0.1", port=odoo.port, timeout=60)
+    admin.login(odoo.db, "admin", "admin")
+
+    def selection(model, field):
+        described = admin.execute_kw(model, "fields_get", [[field]], {"attributes": ["selection"]})
+        return tuple(key for key, _label in described[field]["selection"])
+
+    assert selection("nordic.collection.case.change", "case_state") == CASE_STATES
+    assert selection("nordic.collection.case.command", "action") == COMMAND_ACTIONS
 
 
 def test_lifecycle_reaches_odoo(odoo, tmp_path):

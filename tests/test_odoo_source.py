@@ -38,7 +38,9 @@ def make_repo(path, release=RELEASE_18):
 
 def run(tmp_path, **env):
     base = {k: v for k, v in os.environ.items() if k not in ("ODOO_PATH", "ODOO_SOURCE", "ODOO_REF")}
-    base.update(NORDIC_CACHE=str(tmp_path / "cache"), HOME=str(tmp_path), **env)
+    # An explicit ODOO_PATH that holds nothing, so a machine's own /opt/odoo never wins.
+    base.update(ODOO_PATH=str(tmp_path / "no-odoo"), NORDIC_CACHE=str(tmp_path / "cache"), HOME=str(tmp_path))
+    base.update(env)
     return subprocess.run([sys.executable, str(SCRIPT)], env=base, capture_output=True, text=True)
 
 

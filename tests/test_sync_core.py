@@ -113,6 +113,14 @@ def test_full_cycle(sandbox):
     assert (paid["paid"], paid["fees"], paid["interest"]) == (1000.0, 180.0, 3.84)
     assert contract.cases[uuids[1004.0]]["paid"] == 502.0
     assert contract.cases[uuids[1009.0]]["dispute"]["reply_by"] == "2026-01-29"
+    labels = {principal: contract.cases[uuid]["agency_status"] for principal, uuid in uuids.items()}
+    assert labels == {
+        1000.0: "paid",
+        1004.0: "partly_paid",
+        1006.0: "surveillance",
+        1008.0: "failed",
+        1009.0: "disputed",
+    }
     assert all(case["submit_count"] == 1 for case in contract.cases.values())
     assert contract.agencies[1]["cursor"] == "27"  # 15 at registration, 12 at the deadline
     third = syncer(contract).run_once()
@@ -229,8 +237,7 @@ def test_rejected_case_does_not_block_others(sandbox):
     """A case the agency rejects (4xx) gets its reason in Odoo; the other cases of the batch go through."""
     contract = make_contract(sandbox)
     good = contract.add_case(1, 1000.0)
-    bad = contract.add_case(1, payload=case_payload("x", principal=-5.0))
-    contract.cases[bad]["payload"]["creditor_reference"] = bad
+    bad = contract.add_case(1, principal=-5.0)
     report = syncer(contract).run_once()
     assert report.exit_code == EXIT_PARTIAL
     assert contract.cases[good]["state"] == "active"
@@ -329,3 +336,45 @@ def test_two_sidecars_never_submit_a_case_twice(sandbox):
     stats = sandbox.stats()
     assert stats["cases"] == 40 and stats["register_replays"] == 0
     assert all(len(case["claims"]) == 1 for case in contract.cases.values())
+
+
+def test_unknown_protocol_is_refused(sandbox):
+    """An agency whose protocol this sidecar does not speak: exit 3, nothing claimed, no request to the agency."""
+    contract = make_contract(sandbox)
+    contract.agencies[1]["protocol"] = "edifact_v9"
+    contract.add_case(1, 1000.0)
+    report = syncer(contract).run_once()
+    assert report.exit_code == EXIT_REFUSED
+    assert "'edifact_v9' is not one this sidecar speaks (nordic_v1)" in report.agencies[0].refused
+    assert "sidecar_claim" not in contract.calls
+    assert sandbox.stats()["cases"] == 0
+    assert contract.heartbeats[-1]["stats"]["refused"] == report.agencies[0].refused
+
+
+def test_unmappable_changes_are_quarantined(faulty_server):
+    """Agency changes the mapper cannot read reach Odoo with their error and are quarantined; the others apply."""
+    agency = {"id": 1, "code": "F", "name": "F", "base_url": faulty_server.url, "api_key": "k", "environment": "test"}
+    contract = ContractOdoo([agency])
+    case = contract.add_case(1, 1000.0)
+    contract.cases[case].update(state="submitted", external_id="F-1")
+    base = {"case_id": "F-1", "creditor_reference": case, "occurred_at": "2026-01-05T12:00:00+00:00"}
+    changes = [
+        {**base, "id": "c1", "type": "status", "status": "collection_active"},
+        {**base, "id": "c2", "type": "status", "status": "exploded"},
+        {**base, "id": "c3", "type": "refund", "amount": 5.0},
+        {**base, "id": "c4", "type": {"nested": True}},
+        ["not", "an", "object"],
+    ]
+    faulty_server.script = [
+        (200, {"name": "F", "environment": "test"}, 0),
+        (200, {"changes": changes, "next_cursor": "5"}, 0),
+    ]
+    report = syncer(contract).run_once()
+    assert report.exit_code == EXIT_PARTIAL
+    assert report.totals()["applied"] == 1 and report.totals()["quarantined"] == 4
+    assert contract.cases[case]["state"] == "active"
+    errors = {change_id: error for (_agency, change_id), error in contract.quarantine.items()}
+    assert "unknown agency status 'exploded'" in errors["c2"]
+    assert "unknown change type 'refund'" in errors["c3"]
+    assert "unknown change type {'nested': True}" in errors["c4"]
+    assert contract.agencies[1]["cursor"] == "5"

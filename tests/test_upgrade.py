@@ -136,6 +136,11 @@ def test_upgrade_from_single_addon_keeps_every_record(previous_release, capsys):
             "      OR name IN ('group_nordic_cfo', 'group_nordic_dunning_sidecar', 'seq_nordic_collection_case'))",
         )
         assert stale == "0", "the old module still holds moved records"
+        kinds = psql(db, "SELECT string_agg(DISTINCT type, ',' ORDER BY type) FROM nordic_collection_case_change")
+        assert set(kinds.split(",")) <= {"state", "payment", "fee", "interest", "dispute"}, "the neutral kinds"
+        assert "state" in kinds.split(",")
+        protocols = psql(db, "SELECT string_agg(DISTINCT protocol, ',') FROM nordic_collection_agency")
+        assert protocols == "nordic_v1", "existing agencies speak the protocol they spoke"
         with capsys.disabled():
             sys.stdout.write(
                 f"\nupgrade kept {sum(counts.values())} rows in {len(counts)} tables "

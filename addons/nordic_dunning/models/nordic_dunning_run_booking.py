@@ -9,6 +9,9 @@ from ..tools.sql import array_literal
 FEE_ENTRY_LINES = 1000
 
 
+# The run's model is split by concern, one file each (selection, charges, guard, execution, booking,
+# communication), to keep every file short.
+# pylint: disable=consider-merging-classes-inherited
 class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 

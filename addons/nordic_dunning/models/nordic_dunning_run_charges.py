@@ -11,6 +11,9 @@ from ..tools.interest import late_interest, quantize_interest, rate_days, rate_o
 from ..tools.sql import array_literal
 
 
+# The run's model is split by concern, one file each (selection, charges, guard, execution, booking,
+# communication), to keep every file short.
+# pylint: disable=consider-merging-classes-inherited
 class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 

@@ -7,6 +7,9 @@ from odoo import _, api, models
 from odoo.tools import str2bool
 
 
+# The run's model is split by concern, one file each (selection, charges, guard, execution, booking,
+# communication), to keep every file short.
+# pylint: disable=consider-merging-classes-inherited
 class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 

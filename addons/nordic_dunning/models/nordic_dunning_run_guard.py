@@ -13,6 +13,9 @@ from ..tools.calendar import next_weekday
 TIMEZONES = {"SE": "Europe/Stockholm", "NO": "Europe/Oslo", "DK": "Europe/Copenhagen", "FI": "Europe/Helsinki"}
 
 
+# The run's model is split by concern, one file each (selection, charges, guard, execution, booking,
+# communication), to keep every file short.
+# pylint: disable=consider-merging-classes-inherited
 class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 

@@ -66,7 +66,7 @@ class NordicCollectionCase(models.Model):
         """The agency's outcome in words: agency, outcome, closure code, date and case."""
         self.ensure_one()
         report = self.change_ids.filtered(
-            lambda c: c.state == "applied" and c.type in ("status", "dispute") and c.status == self.agency_status
+            lambda c: c.state == "applied" and c.type in ("state", "dispute") and c.status == self.agency_status
         ).sorted(lambda c: (c.occurred_at, c.id))[-1:]
         data = (report.payload or {}).get("data") if report else None
         code = data.get("closure_code") if isinstance(data, dict) else None

@@ -46,8 +46,15 @@ class TestCollectionWriteOff(NordicApproveMixin, NordicCollectionCommon):
         with self.assertRaises(UserError):
             case.action_write_off()
         self.report(
-            self.change(case, "a1", status="collection_active"),
-            self.change(case, "f1", status="failed", data={"closure_code": "no_means"}, when="2026-05-20T10:00:00Z"),
+            self.change(case, "a1", state="active", label="collection_active"),
+            self.change(
+                case,
+                "f1",
+                state="failed",
+                label="failed",
+                data={"closure_code": "no_means"},
+                when="2026-05-20T10:00:00Z",
+            ),
         )
         self.assertEqual(case.state, "failed")
         self.assertEqual(case.activity_ids.activity_type_id, self.write_off_type)
@@ -82,9 +89,9 @@ class TestCollectionWriteOff(NordicApproveMixin, NordicCollectionCommon):
         surveillance, paid, disputed = self.make_case(300.0), self.make_case(400.0), self.make_case(500.0)
         self.submit(surveillance | paid | disputed)
         self.report(
-            self.change(surveillance, "s1", status="surveillance"),
+            self.change(surveillance, "s1", state="surveillance"),
             self.change(paid, "p1", kind="payment", amount=400.0),
-            self.change(paid, "p2", status="surveillance"),
+            self.change(paid, "p2", state="surveillance"),
             self.change(disputed, "d1", kind="dispute", data={"text": "Never treated"}),
         )
         self.assertEqual((surveillance.can_write_off, paid.can_write_off, disputed.can_write_off), (True, False, False))
@@ -104,7 +111,7 @@ class TestCollectionWriteOff(NordicApproveMixin, NordicCollectionCommon):
         )
         case = self.make_case(800.0)
         self.submit(case)
-        self.report(self.change(case, "f1", status="failed", data={"closure_code": "no_means"}))
+        self.report(self.change(case, "f1", state="failed", label="failed", data={"closure_code": "no_means"}))
         reason = case.with_context(lang="sv_SE")._write_off_reason()
         self.assertIn("Sandbox agency rapporterade Misslyckad (avslutskod no_means) den ", reason)
         views = self.Case.with_context(lang="sv_SE").get_views([(False, "form")])
@@ -115,12 +122,12 @@ class TestCollectionWriteOff(NordicApproveMixin, NordicCollectionCommon):
         """A failed collection closes the case and asks the responsible user for a write-off."""
         case = self.make_case()
         self.submit(case)
-        self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "x1", status="failed")], "c")
+        self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "x1", state="failed", label="failed")], "c")
         self.assertEqual(case.state, "failed")
         activity = case.activity_ids
         self.assertEqual(
             activity.activity_type_id, self.env.ref("nordic_dunning_approval.mail_activity_type_collection_write_off")
         )
         self.assertEqual(activity.user_id, self.env.user)
-        self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "x2", status="failed")], "c")
+        self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "x2", state="failed", label="failed")], "c")
         self.assertEqual(len(case.activity_ids), 1, "one proposal only")

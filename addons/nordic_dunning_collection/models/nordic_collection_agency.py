@@ -16,12 +16,12 @@ class NordicCollectionAgency(models.Model):
     code = fields.Char(required=True, tracking=True, help="Short technical code, used by the sidecar's logs.")
     sequence = fields.Integer(default=10, help="When several agencies serve an invoice, the first one gets it.")
     active = fields.Boolean(default=True, tracking=True)
-    adapter_kind = fields.Selection(
-        [("rest", "REST (nordic agency protocol)")],
-        default="rest",
+    protocol = fields.Char(
         required=True,
+        default="nordic_v1",
         tracking=True,
-        help="How the sidecar speaks to the agency.",
+        help="The protocol the sidecar speaks with this agency (one its mappers know; nordic_v1: the nordic "
+        "agency REST protocol). The sidecar refuses an agency whose protocol it does not speak.",
     )
     base_url = fields.Char("Base URL", required=True, tracking=True)
     api_key = fields.Char("API key", groups="nordic_dunning.group_nordic_dunning_manager", copy=False)

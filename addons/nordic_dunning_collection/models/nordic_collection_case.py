@@ -26,6 +26,10 @@ STATES = [
     ("withdrawn", "Withdrawn"),
     ("cancelled", "Cancelled"),
 ]
+# The states an agency's report may put a case in: the outbox and a cancellation are Odoo's alone.
+AGENCY_STATES = tuple(state for state, _label in STATES if state not in ("to_submit", "submitting", "cancelled"))
+# The states a case may be in once an agency has registered it: collection starts, or is held.
+REGISTERED_STATES = ("submitted", "active", "paused")
 # Validators of the debtor's id number: (country, is_company) -> modules tried in order.
 # A Swedish sole trader's organisation number is the owner's personnummer.
 ID_VALIDATORS = {

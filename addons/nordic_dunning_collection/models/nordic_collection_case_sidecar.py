@@ -1,7 +1,9 @@
-"""The batch-only RPC API the sidecar calls (see docs of the agency protocol and rpc contract).
+"""The batch-only RPC API the sidecar calls (docs/rpc-contract.md).
 
 Every method checks that the caller belongs to the sidecar group, then works as superuser:
 the sidecar's technical user has no access right of its own, so it can do nothing but call these.
+The API speaks neutral records (cases, debts, states of the case's own selection); each agency's protocol
+is mapped to them in the sidecar, so nothing here knows an agency's words.
 """
 
 import json
@@ -14,6 +16,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.addons.nordic_dunning.tools.sql import execute_values
 
 from .nordic_collection_agency import CLOSED_STATES
+from .nordic_collection_case import REGISTERED_STATES
 
 LEASE = timedelta(minutes=10)
 MAX_COMMAND_ATTEMPTS = 5
@@ -23,6 +26,25 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def agency_label(value):
+    """The agency's own word for a status: a text kept for display and evidence, never interpreted."""
+    if value in (None, ""):
+        return False
+    if not isinstance(value, str):
+        raise ValueError(f"agency_status must be a text, got {type(value).__name__}")
+    return value[:64]
+
+
+def registered_state(result):
+    """(state, agency label) of a registration the sidecar reports, or ValueError."""
+    state = result.get("state") or "submitted"
+    if state not in REGISTERED_STATES:
+        raise ValueError(f"a registration cannot put a case in state {state!r} (one of {', '.join(REGISTERED_STATES)})")
+    return state, agency_label(result.get("agency_status"))
+
+
+# The sidecar API is split in two files (its calls, and the agency changes it applies) to keep each short.
+# pylint: disable=consider-merging-classes-inherited
 class NordicCollectionCase(models.Model):
     _inherit = "nordic.collection.case"
 
@@ -51,24 +73,22 @@ class NordicCollectionCase(models.Model):
             agency._check_environment()
         return agency
 
-    def _sidecar_payload(self):
-        """The agency's register body of one case."""
+    def _sidecar_case(self):
+        """The neutral record of one case: what any agency needs to register it."""
         self.ensure_one()
         move = self.move_id
         return {
-            "creditor_reference": self.uuid,
+            "uuid": self.uuid,
+            "name": self.name,
             "currency": self.currency_id.name,
-            "first_action": "debt_collection",
             "debtor": {
                 "name": self.debtor_name,
                 "id_number": self.debtor_id_number or "",
                 "is_company": self.debtor_is_company,
-                "address": {
-                    "street": self.debtor_street or "",
-                    "zip": self.debtor_zip or "",
-                    "city": self.debtor_city or "",
-                    "country": self.debtor_country_id.code or "",
-                },
+                "street": self.debtor_street or "",
+                "zip": self.debtor_zip or "",
+                "city": self.debtor_city or "",
+                "country": self.debtor_country_id.code or "",
                 "email": self.debtor_email or "",
                 "phone": self.debtor_phone or "",
             },
@@ -80,7 +100,7 @@ class NordicCollectionCase(models.Model):
                     "principal": self.amount_principal,
                     "fees": self.amount_fees,
                     "interest": self.amount_interest,
-                    "ocr": move.payment_reference or move.name,
+                    "payment_reference": move.payment_reference or move.name,
                 }
             ],
             "disputed": self.disputed,
@@ -109,6 +129,7 @@ class NordicCollectionCase(models.Model):
                     "name": agency.name,
                     "base_url": agency.base_url,
                     "api_key": agency.api_key or "",
+                    "protocol": agency.protocol,
                     "environment": agency.environment,
                     "allow_test_from_production": agency.allow_test_from_production,
                     "cursor": agency.cursor or None,
@@ -152,7 +173,7 @@ class NordicCollectionCase(models.Model):
         cases.with_context(nordic_case_source="sidecar").write(
             {"state": "submitting", "claimed_by": str(worker or "")[:64], "claimed_at": now}
         )
-        return [{"id": case.id, "uuid": case.uuid, "payload": case._sidecar_payload()} for case in cases]
+        return [{"id": case.id, "uuid": case.uuid, "case": case._sidecar_case()} for case in cases]
 
     # ------------------------------------------------------------------
     # 3. Submissions
@@ -163,29 +184,34 @@ class NordicCollectionCase(models.Model):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
         results = [r for r in results or [] if isinstance(r, dict) and r.get("uuid")]
-        cases = self.search([("agency_id", "=", agency.id), ("uuid", "in", [r["uuid"] for r in results])])
+        cases = self.search([("agency_id", "=", agency.id), ("uuid", "in", [str(r["uuid"]) for r in results])])
         by_uuid = {case.uuid: case for case in cases}
         now = fields.Datetime.now()
         ok_rows, failed, unknown = [], defaultdict(lambda: self.browse()), []
-        ok_cases = self.browse()
+        registered = defaultdict(lambda: self.browse())
         for result in results:
-            case = by_uuid.get(result["uuid"])
+            case = by_uuid.get(str(result["uuid"]))
             if not case:
                 unknown.append(result["uuid"])
                 continue
-            if result.get("error"):
+            error = result.get("error")
+            if not error and result.get("external_id"):
+                try:
+                    state, label = registered_state(result)
+                except ValueError as exc:
+                    error = str(exc)
+            if error:
                 if case.state in ("submitting", "to_submit") and not case.external_id:
-                    failed[str(result["error"])[:2000]] |= case
+                    failed[str(error)[:2000]] |= case
                 continue
             if not result.get("external_id"):
                 unknown.append(result["uuid"])
                 continue
             if case.external_id == str(result["external_id"]):
                 continue  # already recorded: a repeated call changes nothing
-            ok_rows.append(
-                (case.id, str(result["external_id"]), result.get("ocr") or None, result.get("status") or None)
-            )
-            ok_cases |= case
+            ok_rows.append((case.id, str(result["external_id"]), str(result.get("ocr") or "") or None, label or None))
+            if case.state in ("to_submit", "submitting"):
+                registered[state] |= case
         if ok_rows:
             execute_values(
                 self.env.cr,
@@ -196,14 +222,9 @@ class NordicCollectionCase(models.Model):
                 ok_rows,
             )
             self.invalidate_model(["external_id", "ocr", "agency_status"])
-            to_move = ok_cases.filtered(lambda c: c.state in ("to_submit", "submitting"))
-            to_move.with_context(nordic_case_source="sidecar").write(
-                {
-                    "state": "submitted",
-                    "submitted_date": now,
-                    "last_error": False,
-                    "last_sync": now,
-                }
+        for state, recs in registered.items():
+            recs.with_context(nordic_case_source="sidecar").write(
+                {"state": state, "submitted_date": now, "last_error": False, "last_sync": now}
             )
         for error, recs in failed.items():
             recs.with_context(nordic_case_source="sidecar", nordic_case_note=error[:200]).write(

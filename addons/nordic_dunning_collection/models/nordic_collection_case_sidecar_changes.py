@@ -1,8 +1,11 @@
 # pylint: disable=consider-merging-classes-inherited
-"""Applying the agency's changes (status, payments, fees, interest, disputes) reported by the sidecar.
+"""Applying the changes (states, payments, fees, interest, disputes) the sidecar reports from an agency.
 
-Every change is validated before it touches a case; a change that is malformed or names no known case is
-quarantined with its error and never stops the others. Each change is applied once (its id is stored).
+A change is a neutral record (docs/rpc-contract.md): its ``kind``, the case's new ``state`` as one of the
+case's own states, amounts, dates, and the agency's own word for the status (``agency_status``), kept for
+display and evidence only. Every change is validated before it touches a case; a change that is malformed,
+names an unknown kind or state, or no known case, is quarantined with its error and never stops the others.
+Each change is applied once (its id is stored).
 """
 
 import json
@@ -15,19 +18,15 @@ from odoo.tools import float_is_zero
 
 from odoo.addons.nordic_dunning.tools.sql import execute_values
 
-CHANGE_TYPES = ("status", "payment", "fee", "interest", "dispute")
-# Agency status -> case state.
-AGENCY_STATUSES = {
-    "registered": "submitted",
-    "collection_active": "active",
-    "paused": "paused",
-    "disputed": "paused",
-    "paid": "paid",
-    "partly_paid": "partly_paid",
-    "surveillance": "surveillance",
-    "failed": "failed",
-    "withdrawn": "withdrawn",
-}
+from .nordic_collection_case import AGENCY_STATES
+from .nordic_collection_case_sidecar import agency_label
+
+CHANGE_KINDS = ("state", "payment", "fee", "interest", "dispute")
+AMOUNT_KINDS = ("payment", "fee", "interest")
+
+
+def _text_or_none(value):
+    return value[:64] if isinstance(value, str) else None
 
 
 def _parse_datetime(value):
@@ -40,6 +39,8 @@ def _parse_datetime(value):
     return moment
 
 
+# The sidecar API is split in two files (its calls, and the agency changes it applies) to keep each short.
+# pylint: disable=consider-merging-classes-inherited
 class NordicCollectionCase(models.Model):
     _inherit = "nordic.collection.case"
 
@@ -48,13 +49,13 @@ class NordicCollectionCase(models.Model):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
         changes = changes if isinstance(changes, list) else []
-        refs = {c.get("creditor_reference") for c in changes if isinstance(c, dict)}
-        ext_ids = {str(c.get("case_id")) for c in changes if isinstance(c, dict) and c.get("case_id")}
+        refs = {c["uuid"] for c in changes if isinstance(c, dict) and isinstance(c.get("uuid"), str)}
+        ext_ids = {str(c.get("external_id")) for c in changes if isinstance(c, dict) and c.get("external_id")}
         cases = self.search(
             [
                 ("agency_id", "=", agency.id),
                 "|",
-                ("uuid", "in", [r for r in refs if isinstance(r, str)]),
+                ("uuid", "in", list(refs)),
                 ("external_id", "in", list(ext_ids)),
             ]
         )
@@ -81,7 +82,7 @@ class NordicCollectionCase(models.Model):
                 quarantined.append((change_id, change, str(exc) or exc.__class__.__name__))
                 continue
             valid.append(parsed)
-        if any(p["type"] == "payment" for p in valid) and not agency.payment_journal_id:
+        if any(p["kind"] == "payment" for p in valid) and not agency.payment_journal_id:
             # A configuration error, not a bad change: refuse the whole batch so nothing is half applied.
             raise UserError(_("Set a payment journal on agency %s before its payments can be recorded.", agency.name))
 
@@ -109,24 +110,30 @@ class NordicCollectionCase(models.Model):
             raise ValueError("a change must be an object")
         if change_id is None:
             raise ValueError("the change has no id")
-        kind = change.get("type")
-        if kind not in CHANGE_TYPES:
-            raise ValueError(f"unknown change type {kind!r}")
-        case = by_uuid.get(change.get("creditor_reference")) or by_ext.get(str(change.get("case_id") or ""))
+        if change.get("error"):
+            raise ValueError(f"the sidecar could not read the agency's change: {change['error']}")
+        kind = change.get("kind")
+        if kind not in CHANGE_KINDS:
+            raise ValueError(f"unknown change kind {kind!r} (one of {', '.join(CHANGE_KINDS)})")
+        uuid = change.get("uuid")
+        case = (by_uuid.get(uuid) if isinstance(uuid, str) else None) or by_ext.get(
+            str(change.get("external_id") or "")
+        )
         if not case:
-            raise ValueError("no case of this agency matches creditor_reference / case_id")
+            raise ValueError("no case of this agency matches uuid / external_id")
         occurred_at = _parse_datetime(change.get("occurred_at"))
         data = change.get("data") or {}
         if not isinstance(data, dict):
             raise ValueError("data must be an object")
-        status = change.get("status")
-        if kind == "dispute":
-            # The agency holds a disputed case: a dispute without a status of its own means "disputed" (paused).
-            status = status or "disputed"
-        amount = 0.0
-        if kind in ("status", "dispute") and status not in AGENCY_STATUSES:
-            raise ValueError(f"unknown agency status {status!r}")
-        if kind in ("payment", "fee", "interest"):
+        label = agency_label(change.get("agency_status"))
+        state = False
+        if kind in ("state", "dispute"):
+            # The agency holds a disputed case: a dispute without a state of its own pauses it.
+            state = change.get("state") or ("paused" if kind == "dispute" else None)
+            if state not in AGENCY_STATES:
+                raise ValueError(f"an agency cannot put a case in state {state!r} (one of {', '.join(AGENCY_STATES)})")
+        amount, currency = 0.0, None
+        if kind in AMOUNT_KINDS:
             raw = change.get("amount")
             if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
                 raise ValueError("amount is missing or not a number")
@@ -134,23 +141,25 @@ class NordicCollectionCase(models.Model):
             rounding = case.currency_id.rounding
             if amount < 0 or (kind == "payment" and float_is_zero(amount, precision_rounding=rounding)):
                 raise ValueError(f"invalid amount {raw!r}")
-            currency = change.get("currency")
-            if currency and currency != case.currency_id.name:
-                raise ValueError(f"currency {currency} differs from the case's {case.currency_id.name}")
+            currency = case.currency_id.name
+            if change.get("currency") and change["currency"] != currency:
+                raise ValueError(f"currency {change['currency']} differs from the case's {currency}")
         reply_by = False
         if kind == "dispute" and data.get("reply_by"):
             reply_by = fields.Date.to_date(str(data["reply_by"])[:10])
         return {
             "change_id": change_id,
-            "type": kind,
+            "kind": kind,
             "case": case,
-            "status": status,
+            "state": state,
+            "agency_status": label,
             "amount": amount,
+            "currency": currency,
             "occurred_at": occurred_at,
             "data": data,
             "raw": change,
             "reply_by": reply_by,
-            "external_id": str(change.get("case_id") or "") or False,
+            "external_id": str(change.get("external_id") or "") or False,
         }
 
     @api.model
@@ -163,10 +172,11 @@ class NordicCollectionCase(models.Model):
                 agency.id,
                 p["change_id"],
                 p["case"].id,
-                p["type"],
-                p["status"],
+                p["kind"],
+                p["state"] or None,
+                p["agency_status"] or None,
                 p["amount"],
-                p["raw"].get("currency"),
+                p["currency"],
                 p["occurred_at"],
                 "applied",
                 None,
@@ -180,7 +190,8 @@ class NordicCollectionCase(models.Model):
                 agency.id,
                 cid,
                 None,
-                (change.get("type") if isinstance(change, dict) else None),
+                _text_or_none(change.get("kind") if isinstance(change, dict) else None),
+                None,
                 None,
                 None,
                 None,
@@ -200,13 +211,13 @@ class NordicCollectionCase(models.Model):
             self.env.cr,
             """
             INSERT INTO nordic_collection_case_change
-                (agency_id, change_id, case_id, type, status, amount, currency, occurred_at, state, error, payload,
-                 create_uid, write_uid, create_date, write_date)
-            SELECT v.agency_id, v.change_id, v.case_id::int, v.type, v.status, v.amount::numeric, v.currency,
-                   v.occurred_at::timestamp, v.state, v.error, v.payload::jsonb, v.uid, v.uid,
+                (agency_id, change_id, case_id, type, case_state, status, amount, currency, occurred_at, state, error,
+                 payload, create_uid, write_uid, create_date, write_date)
+            SELECT v.agency_id, v.change_id, v.case_id::int, v.kind, v.case_state, v.status, v.amount::numeric,
+                   v.currency, v.occurred_at::timestamp, v.state, v.error, v.payload::jsonb, v.uid, v.uid,
                    v.now::timestamp, v.now::timestamp
-              FROM (VALUES %s) AS v(agency_id, change_id, case_id, type, status, amount, currency, occurred_at,
-                                    state, error, payload, uid, now)
+              FROM (VALUES %s) AS v(agency_id, change_id, case_id, kind, case_state, status, amount, currency,
+                                    occurred_at, state, error, payload, uid, now)
             ON CONFLICT (agency_id, change_id) DO NOTHING
             RETURNING change_id, id, state
             """,
@@ -236,12 +247,12 @@ class NordicCollectionCase(models.Model):
             never_marked = self.browse(list(missing_ext)).filtered(lambda c: c.state in ("to_submit", "submitting"))
             never_marked.with_context(nordic_case_source="agency").write({"state": "submitted", "submitted_date": now})
 
-        self._sidecar_apply_payments(agency, [p for p in valid if p["type"] == "payment"], stored)
+        self._sidecar_apply_payments(agency, [p for p in valid if p["kind"] == "payment"], stored)
         increments = defaultdict(lambda: [0.0, 0.0])
         for p in valid:
-            if p["type"] == "fee":
+            if p["kind"] == "fee":
                 increments[p["case"].id][0] += p["amount"]
-            elif p["type"] == "interest":
+            elif p["kind"] == "interest":
                 increments[p["case"].id][1] += p["amount"]
         if increments:
             execute_values(
@@ -256,38 +267,37 @@ class NordicCollectionCase(models.Model):
             )
             self._sidecar_refresh_amounts(list(increments))
 
-        disputes = [p for p in valid if p["type"] == "dispute" or (p["type"] == "status" and p["status"] == "disputed")]
+        disputes = [p for p in valid if p["kind"] == "dispute"]
         self._sidecar_apply_disputes(agency, disputes)
 
-        # The last status per case wins (a dispute carries one too: "disputed", a pause); cases are written in
-        # groups of equal target state.
+        # The last state per case wins (a dispute carries one too: a pause); cases are written in groups of
+        # equal target state and agency label.
         final = {}
         for p in valid:
-            if p["type"] in ("status", "dispute"):
-                final[p["case"].id] = p["status"]
+            if p["kind"] in ("state", "dispute"):
+                final[p["case"].id] = (p["state"], p["agency_status"])
         # An unanswered dispute is over once the agency lifts its hold (collection resumed, case closed...).
-        ended = self.browse([cid for cid, status in final.items() if AGENCY_STATUSES[status] != "paused"]).filtered(
+        ended = self.browse([cid for cid, (state, _label) in final.items() if state != "paused"]).filtered(
             lambda c: c.dispute_at_agency and not c.dispute_answer
         )
         ended._track_set_log_message(_("The debtor's dispute at the agency is over."))
         # Disputes are few and followed in the chatter; every other move is in the status history only.
         tracked = self.browse([p["case"].id for p in disputes]) | ended
         groups = defaultdict(list)
-        for case_id, status in final.items():
-            groups[(AGENCY_STATUSES[status], status)].append(case_id)
+        for case_id, target in final.items():
+            groups[target].append(case_id)
         newly_failed = self.browse()
-        for (state, status), case_ids in groups.items():
+        for (state, label), case_ids in groups.items():
             cases = self.browse(case_ids)
             changing = cases.filtered(lambda c, s=state: c.state != s)
             if state == "failed":
                 newly_failed |= changing
-            vals = {"state": state, "agency_status": status}
-            if state not in ("to_submit", "submitting", "cancelled"):
-                vals.update(claimed_by=False, claimed_at=False)
-            agency_ctx = {"nordic_case_source": "agency", "nordic_agency_status": status}
+            # An agency's state is never the outbox's: the case is no longer anybody's claim.
+            vals = {"state": state, "agency_status": label, "claimed_by": False, "claimed_at": False}
+            agency_ctx = {"nordic_case_source": "agency", "nordic_agency_status": label}
             (changing - tracked).with_context(**agency_ctx, tracking_disable=True).write(vals)
             (changing & tracked).with_context(**agency_ctx).write(vals)
-            (cases - changing).write({"agency_status": status})
+            (cases - changing).write({"agency_status": label})
         ended._sidecar_end_disputes()
         self._on_cases_failed(newly_failed)
         self.env.flush_all()

@@ -61,25 +61,35 @@ class NordicCollectionCommon(NordicDunningCommon):
         return self.Case.search([("move_id", "in", [inv.id for inv in invoices])])
 
     def submit(self, cases, prefix="AG"):
-        """Claim and record the cases as the sidecar would; returns the claimed payloads."""
+        """Claim and record the cases as the sidecar would; returns the claimed cases."""
         api = self.Case.with_user(self.sidecar_user)
         claimed = api.sidecar_claim(self.agency.id, 100, "test-worker")
         api.sidecar_record_submissions(
             self.agency.id,
             [
-                {"uuid": c["uuid"], "external_id": f"{prefix}-{c['id']}", "ocr": f"99{c['id']}", "status": "registered"}
+                {
+                    "uuid": c["uuid"],
+                    "external_id": f"{prefix}-{c['id']}",
+                    "ocr": f"99{c['id']}",
+                    "state": "submitted",
+                    "agency_status": "registered",
+                }
                 for c in claimed
             ],
         )
         return claimed
 
-    def change(self, case, change_id, kind="status", status=None, amount=None, data=None, when="2026-05-02T10:00:00Z"):
+    def change(
+        self, case, change_id, kind="state", state=None, label=None, amount=None, data=None, when="2026-05-02T10:00:00Z"
+    ):
+        """A change as the sidecar reports it: neutral, with ``label`` the agency's own word for the state."""
         return {
             "id": change_id,
-            "case_id": case.external_id,
-            "creditor_reference": case.uuid,
-            "type": kind,
-            "status": status,
+            "uuid": case.uuid,
+            "external_id": case.external_id,
+            "kind": kind,
+            "state": state,
+            "agency_status": label,
             "amount": amount,
             "currency": case.currency_id.name if amount else None,
             "occurred_at": when,

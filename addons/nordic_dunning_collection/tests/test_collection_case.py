@@ -171,14 +171,17 @@ class TestCollectionCase(NordicCollectionCommon):
         self.env.cr.precommit.run()  # the hand-over is committed: a case is not tracked in its creating transaction
         # As over RPC: with the chatter's tracking, which the test environment disables by default.
         api = self.Case.with_user(self.sidecar_user).with_context(tracking_disable=False, mail_notrack=False)
-        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a1", status="collection_active")], "c1")
+        api.sidecar_apply_changes(
+            self.agency.id, [self.change(case, "a1", state="active", label="collection_active")], "c1"
+        )
         self.assertEqual(case.state, "active")
         reply_by = fields.Date.today() + timedelta(days=10)
         dispute = self.change(
             case,
             "d1",
             kind="dispute",
-            status="disputed",
+            state="paused",
+            label="disputed",
             data={"reply_by": reply_by.isoformat(), "text": "The crown was never fitted"},
         )
         api.sidecar_apply_changes(self.agency.id, [dispute], "c2")
@@ -200,7 +203,9 @@ class TestCollectionCase(NordicCollectionCommon):
             case.action_resume()
 
         # The debtor withdrew the objection at the agency: collection goes on without our answer.
-        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a2", status="collection_active")], "c3")
+        api.sidecar_apply_changes(
+            self.agency.id, [self.change(case, "a2", state="active", label="collection_active")], "c3"
+        )
         self.assertEqual((case.state, case.agency_status), ("active", "collection_active"))
         self.assertFalse(case.dispute_at_agency)
         self.assertFalse(case.activity_ids, "no answer is awaited any more")
@@ -216,12 +221,12 @@ class TestCollectionCase(NordicCollectionCommon):
         self.submit(case)
         api = self.Case.with_user(self.sidecar_user)
         api.sidecar_apply_changes(self.agency.id, [self.change(case, "d1", kind="dispute", data={"text": "Too much"})])
-        self.assertEqual((case.state, case.agency_status), ("paused", "disputed"))
+        self.assertEqual((case.state, case.agency_status), ("paused", False), "a dispute without a state pauses")
         case.action_dispute_uphold()
         command = api.sidecar_pending_commands(self.agency.id, 10)
         self.assertEqual([c["action"] for c in command], ["dispute_answer"])
         api.sidecar_ack_commands(self.agency.id, [{"command_id": command[0]["command_id"], "ok": True}])
         self.assertEqual(case.state, "active")
         history = len(case.history_ids)
-        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a1", status="collection_active")])
+        api.sidecar_apply_changes(self.agency.id, [self.change(case, "a1", state="active", label="collection_active")])
         self.assertEqual((case.state, case.dispute_answer, len(case.history_ids)), ("active", "uphold", history))

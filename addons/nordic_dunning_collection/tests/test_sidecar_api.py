@@ -22,22 +22,26 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertEqual(result["database"]["name"], self.env.cr.dbname)
         agency = next(a for a in result["agencies"] if a["id"] == self.agency.id)
         self.assertEqual(
-            (agency["code"], agency["api_key"], agency["environment"], agency["cursor"]),
-            ("SANDBOX", "secret-key", "production", None),
+            (agency["code"], agency["api_key"], agency["environment"], agency["cursor"], agency["protocol"]),
+            ("SANDBOX", "secret-key", "production", None, "nordic_v1"),
         )
 
     def test_claim_payload_and_lease(self):
-        """A claim takes each case once, with the register body; an expired lease frees it again."""
+        """A claim takes each case once, as the neutral case record; an expired lease frees it again."""
         case = self.make_case(1234.5)
         claimed = self.api.sidecar_claim(self.agency.id, 10, "w1")
         self.assertEqual([c["id"] for c in claimed], case.ids)
-        payload = claimed[0]["payload"]
-        self.assertEqual(payload["creditor_reference"], case.uuid)
-        self.assertEqual(payload["first_action"], "debt_collection")
-        self.assertEqual(payload["debts"][0]["invoice_number"], case.move_id.name)
-        self.assertEqual(payload["debts"][0]["principal"], 1234.5)
-        self.assertEqual(payload["debtor"]["name"], "Patient Ada")
-        self.assertEqual(payload["debts"][0]["due_date"], "2026-04-01")
+        record = claimed[0]["case"]
+        self.assertEqual(
+            set(record), {"uuid", "name", "currency", "debtor", "debts", "disputed", "dispute_text"}, "no agency's word"
+        )
+        self.assertEqual((record["uuid"], record["name"], record["currency"]), (case.uuid, case.name, "SEK"))
+        debt = record["debts"][0]
+        self.assertEqual(debt["invoice_number"], case.move_id.name)
+        self.assertEqual(debt["payment_reference"], case.move_id.payment_reference or case.move_id.name)
+        self.assertEqual(debt["principal"], 1234.5)
+        self.assertEqual(record["debtor"]["name"], "Patient Ada")
+        self.assertEqual(debt["due_date"], "2026-04-01")
         self.assertEqual((case.state, case.claimed_by), ("submitting", "w1"))
         self.assertEqual(self.api.sidecar_claim(self.agency.id, 10, "w2"), [], "leased to w1")
         case.sudo().claimed_at = fields.Datetime.now() - timedelta(minutes=11)
@@ -122,27 +126,57 @@ class TestSidecarApi(NordicCollectionCommon):
         claimed = self.api.sidecar_claim(self.agency.id, 10, "w1")
         self.assertEqual(len(claimed), 2)
         results = [
-            {"uuid": ok.uuid, "external_id": "A-1", "ocr": "12345", "status": "registered"},
+            {
+                "uuid": ok.uuid,
+                "external_id": "A-1",
+                "ocr": "12345",
+                "state": "submitted",
+                "agency_status": "registered",
+            },
             {"uuid": bad.uuid, "error": "422 debtor address missing"},
         ]
         self.assertEqual(
             self.api.sidecar_record_submissions(self.agency.id, results), {"submitted": 1, "failed": 1, "unknown": []}
         )
-        self.assertEqual((ok.state, ok.external_id, ok.ocr), ("submitted", "A-1", "12345"))
+        self.assertEqual(
+            (ok.state, ok.external_id, ok.ocr, ok.agency_status), ("submitted", "A-1", "12345", "registered")
+        )
         self.assertTrue(ok.submitted_date)
         self.assertEqual((bad.state, bad.last_error), ("to_submit", "422 debtor address missing"))
         history = len(ok.history_ids)
         self.assertEqual(self.api.sidecar_record_submissions(self.agency.id, results[:1])["submitted"], 0)
         self.assertEqual(len(ok.history_ids), history)
 
+    def test_registration_state(self):
+        """A registration puts the case in the state the agency answered when collection may start from it (the
+        default: submitted); a state no registration leads to is refused: the case goes back to the outbox."""
+        active, held, plain, bad = self.make_case(), self.make_case(200.0), self.make_case(300.0), self.make_case(400.0)
+        self.api.sidecar_claim(self.agency.id, 10, "w1")
+        result = self.api.sidecar_record_submissions(
+            self.agency.id,
+            [
+                {"uuid": active.uuid, "external_id": "A-1", "state": "active", "agency_status": "collection_active"},
+                {"uuid": held.uuid, "external_id": "A-2", "state": "paused", "agency_status": "paused"},
+                {"uuid": plain.uuid, "external_id": "A-3"},
+                {"uuid": bad.uuid, "external_id": "A-4", "state": "paid", "agency_status": "paid"},
+            ],
+        )
+        self.assertEqual(result, {"submitted": 3, "failed": 1, "unknown": []})
+        self.assertEqual(
+            [(c.state, c.agency_status) for c in active | held | plain],
+            [("active", "collection_active"), ("paused", "paused"), ("submitted", False)],
+        )
+        self.assertEqual((bad.state, bad.external_id), ("to_submit", False))
+        self.assertIn("cannot put a case in state 'paid'", bad.last_error)
+
     def test_payment_applied_once_and_reconciled(self):
         """A payment change becomes one posted payment reconciled with the invoice, however often it is sent."""
         case = self.make_case(1000.0)
         self.submit(case)
         changes = [
-            self.change(case, "c1", status="collection_active", when="2026-05-01T08:00:00Z"),
+            self.change(case, "c1", state="active", label="collection_active", when="2026-05-01T08:00:00Z"),
             self.change(case, "c2", kind="payment", amount=1000.0, when="2026-05-10T08:00:00+02:00"),
-            self.change(case, "c3", status="paid", when="2026-05-10T09:00:00Z"),
+            self.change(case, "c3", state="paid", when="2026-05-10T09:00:00Z"),
         ]
         result = self.api.sidecar_apply_changes(self.agency.id, changes, "cur-3")
         self.assertEqual(result, {"applied": 3, "duplicates": 0, "quarantined": []})
@@ -180,7 +214,7 @@ class TestSidecarApi(NordicCollectionCommon):
                 self.change(case, "f1", kind="fee", amount=180.0),
                 self.change(case, "i1", kind="interest", amount=12.5),
                 self.change(case, "p1", kind="payment", amount=400.0),
-                self.change(case, "s1", status="surveillance", when="2026-06-01T00:00:00Z"),
+                self.change(case, "s1", state="surveillance", when="2026-06-01T00:00:00Z"),
             ],
             "c",
         )
@@ -191,42 +225,58 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertFalse(case.closed_date, "surveillance keeps the case open")
 
     def test_quarantine_malformed(self):
-        """Malformed changes are stored with their error and do not stop the rest of the batch."""
+        """Malformed changes, unknown kinds and states (an agency never puts a case in the outbox), and changes the
+        sidecar could not map are stored with their error and do not stop the rest of the batch."""
         case = self.make_case()
         self.submit(case)
-        good = self.change(case, "ok1", status="collection_active")
+        good = self.change(case, "ok1", state="active", label="collection_active")
         result = self.api.sidecar_apply_changes(
             self.agency.id,
             [
                 good,
-                self.change(case, "bad1", status="exploded"),
+                self.change(case, "bad1", state="exploded"),
                 self.change(case, "bad2", kind="payment", amount="lots"),
-                dict(self.change(case, "bad3"), creditor_reference="nope", case_id="nope"),
+                dict(self.change(case, "bad3", state="active"), uuid="nope", external_id="nope"),
                 dict(self.change(case, "bad4", kind="payment", amount=5.0), currency="EUR"),
-                {"type": "status"},
+                self.change(case, "bad5", kind="status", state="active"),
+                self.change(case, "bad6", state="to_submit"),
+                self.change(case, "bad7", state="active", label={"text": "active"}),
+                {"id": "bad8", "error": "unknown agency status 'lost'", "data": {"status": "lost"}},
+                self.change(case, "bad9", kind={"x": 1}),
+                dict(self.change(case, "bad10", state="active"), uuid={"x": 1}, external_id=None),
+                {"kind": "state"},
                 "garbage",
             ],
             "c9",
         )
         self.assertEqual(result["applied"], 1)
-        self.assertEqual([q["id"] for q in result["quarantined"]], ["bad1", "bad2", "bad3", "bad4", None, None])
-        self.assertIn("exploded", result["quarantined"][0]["error"])
-        self.assertEqual(case.state, "active")
+        quarantined = {q["id"]: q["error"] for q in result["quarantined"]}
+        self.assertEqual(list(quarantined), [f"bad{i}" for i in range(1, 11)] + [None])
+        self.assertEqual(len(result["quarantined"]), 12)
+        self.assertIn("state 'exploded'", quarantined["bad1"])
+        self.assertIn("unknown change kind 'status'", quarantined["bad5"])
+        self.assertIn("state 'to_submit'", quarantined["bad6"])
+        self.assertIn("agency_status must be a text", quarantined["bad7"])
+        self.assertIn("unknown agency status 'lost'", quarantined["bad8"])
+        self.assertEqual((case.state, case.agency_status), ("active", "collection_active"))
         stored = self.env["nordic.collection.case.change"].search(
             [("agency_id", "=", self.agency.id), ("state", "=", "quarantined")]
         )
-        self.assertEqual(len(stored), 6)
+        self.assertEqual(len(stored), 12)
         self.assertTrue(all(stored.mapped("error")))
-        self.assertEqual(self.agency.quarantined_count, 6)
+        self.assertEqual(stored.filtered(lambda c: c.change_id == "bad9").type, False, "a kind that is no text")
+        self.assertEqual(self.agency.quarantined_count, 12)
         self.assertFalse(case.payment_ids)
-        again = self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "bad1", status="exploded")], "c9")
+        applied = case.change_ids.filtered(lambda c: c.state == "applied")
+        self.assertEqual((applied.type, applied.case_state, applied.status), ("state", "active", "collection_active"))
+        again = self.api.sidecar_apply_changes(self.agency.id, [self.change(case, "bad1", state="exploded")], "c9")
         self.assertEqual((again["duplicates"], again["quarantined"]), (1, []))
 
     def test_submission_recovered_from_changes(self):
         """A case the agency registered but Odoo never recorded (crash) gets its agency id from the change feed."""
         case = self.make_case()
         self.api.sidecar_claim(self.agency.id, 10, "w1")
-        change = dict(self.change(case, "r1", status="registered"), case_id="AG-77")
+        change = dict(self.change(case, "r1", state="submitted", label="registered"), external_id="AG-77")
         self.api.sidecar_apply_changes(self.agency.id, [change], "c")
         self.assertEqual((case.external_id, case.state), ("AG-77", "submitted"))
 
@@ -293,9 +343,9 @@ class TestSidecarApi(NordicCollectionCommon):
             case.sudo().closed_date = start + timedelta(days=days)
         changes = [
             self.change(cases[0], "p", kind="payment", amount=1000.0),
-            self.change(cases[0], "s0", status="paid"),
-            self.change(cases[1], "s1", status="failed"),
-            self.change(cases[2], "s2", status="withdrawn"),
+            self.change(cases[0], "s0", state="paid"),
+            self.change(cases[1], "s1", state="failed", label="failed"),
+            self.change(cases[2], "s2", state="withdrawn"),
         ]
         self.api.sidecar_apply_changes(self.agency.id, changes, None)
         for case, days in zip(cases, (20, 32, 44), strict=True):
@@ -324,9 +374,9 @@ class TestSidecarApi(NordicCollectionCommon):
             changes = []
             for case in recs:
                 changes += [
-                    self.change(case, f"{prefix}a{case.id}", status="collection_active"),
+                    self.change(case, f"{prefix}a{case.id}", state="active", label="collection_active"),
                     self.change(case, f"{prefix}f{case.id}", kind="fee", amount=10.0),
-                    self.change(case, f"{prefix}s{case.id}", status="surveillance"),
+                    self.change(case, f"{prefix}s{case.id}", state="surveillance"),
                 ]
             before = self.env.cr.sql_log_count
             self.api.sidecar_apply_changes(self.agency.id, changes, prefix)

@@ -7,6 +7,9 @@ external id that the new addons' data files define changes module (as OCA's open
 groups keep their users, sequences their numbers, activities their types. The moved models and fields keep
 their records and tables too: the new addons' reflection gives them external ids of their own, and Odoo then
 drops only the old module's ids of records another module still holds.
+
+The agency changes recorded so far keep their rows; their type becomes the neutral kind of the sidecar API
+(an agency ``status`` change is a ``state`` change), the word the collection addon reads.
 """
 
 import csv
@@ -16,6 +19,7 @@ from pathlib import Path
 from lxml import etree
 
 from odoo.modules.module import get_manifest, get_module_path
+from odoo.tools.sql import table_exists
 
 _logger = logging.getLogger(__name__)
 
@@ -50,6 +54,9 @@ def migrate(cr, version):
         "UPDATE ir_module_module SET state = 'to install' WHERE name = ANY(%s) AND state = 'uninstalled'",
         [list(NEW_ADDONS)],
     )
+    if table_exists(cr, "nordic_collection_case_change"):
+        cr.execute("UPDATE nordic_collection_case_change SET type = 'state' WHERE type = 'status'")
+        _logger.info("nordic_dunning: %s agency status changes are now state changes", cr.rowcount)
 
 
 def data_ids(addon):
