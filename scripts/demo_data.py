@@ -97,16 +97,12 @@ def make_invoices(company, customers, count, reference_model, journal=None):
 
 def replay_history(policy, days=60):
     """Build and confirm the runs of the past days, without e-mails or letters."""
-    Run = (
-        env["nordic.dunning.run"]
-        .with_company(policy.company_id)
-        .with_context(nordic_dunning_no_send=True, tracking_disable=True)
-    )
+    Run = env["nordic.dunning.run"].with_company(policy.company_id).with_context(tracking_disable=True)
     for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
         for run in Run._build_for_policies(policy, day):
             if run.state == "draft":
-                run.action_confirm()
+                run._confirm(send=False)
 
 
 to_replay = []

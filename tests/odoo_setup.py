@@ -111,7 +111,7 @@ def handed_over_invoices(env, company, policy, amounts, due=date(2026, 1, 1)):
         day += timedelta(days=1)
         for run in env["nordic.dunning.run"]._build_for_policies(policy, day):
             if run.line_ids:
-                run.with_context(nordic_dunning_no_letters=True, nordic_dunning_no_send=True).action_confirm()
+                run._confirm(send=False)
     return moves
 
 

@@ -1,21 +1,20 @@
 from num2words import num2words
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
-# Fields that may still be set after an event exists: the documents produced for it and,
-# for a mass cancellation, its cancellation. Everything else is the immutable record.
-MUTABLE_FIELDS = {
+from ..tools.system import is_system
+
+# What the product may still set on an existing event, once: the documents produced for it and, for a mass
+# cancellation, its cancellation. Everything else is the immutable record.
+DOCUMENT_FIELDS = {
     "mail_message_id",
     "letter_attachment_id",
     "fee_move_line_id",
     "interest_move_line_id",
     "activity_id",
-    "state",
-    "cancel_reason",
-    "cancel_date",
-    "cancel_user_id",
 }
+CANCEL_FIELDS = {"state", "cancel_reason", "cancel_date", "cancel_user_id"}
 
 
 class NordicDunningEvent(models.Model):
@@ -80,12 +79,31 @@ class NordicDunningEvent(models.Model):
         for event in self:
             event.name = f"{event.move_id.name} – {event.level_id.name}"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Events are written by a run's confirmation only (in bulk, by SQL): nobody records a measure by hand.
+        if not is_system(self.env):
+            raise AccessError(_("Dunning events are recorded by confirming a run, never by hand."))
+        return super().create(vals_list)
+
     def write(self, vals):
-        forbidden = set(vals) - MUTABLE_FIELDS
-        if forbidden and not self.env.context.get("nordic_dunning_event_init"):
-            raise UserError(
-                _("Dunning events are an audit trail and cannot be changed (fields: %s).", ", ".join(sorted(forbidden)))
+        """The audit trail: only the product writes, and only a document once or a cancellation once."""
+        forbidden = set(vals) - DOCUMENT_FIELDS - CANCEL_FIELDS
+        if not is_system(self.env) or forbidden:
+            raise AccessError(
+                _(
+                    "Dunning events are an audit trail and cannot be changed (fields: %s); measures are cancelled "
+                    "with the mass cancellation.",
+                    ", ".join(sorted(vals)),
+                )
             )
+        for name in set(vals) & DOCUMENT_FIELDS:
+            if any(event[name] and event[name].id != vals[name] for event in self):
+                raise AccessError(_("A document recorded on a dunning event cannot be replaced."))
+        if set(vals) & CANCEL_FIELDS and (
+            vals.get("state") != "cancelled" or any(event.state != "done" for event in self)
+        ):
+            raise AccessError(_("A dunning event is cancelled once, by the mass cancellation, and stays cancelled."))
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)

@@ -6,6 +6,26 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools.system import as_system, check_system_fields
+
+# What the run decided and who did what: set by its buttons, never written by a caller.
+SYSTEM_FIELDS = (
+    "state",
+    "line_ids",
+    "unsent_move_ids",
+    "fee_move_ids",
+    "letter_attachment_id",
+    "confirm_user_id",
+    "confirm_date",
+    "anomaly_note",
+    "approved_user_id",
+    "approved_date",
+    "cancel_reason",
+    "withheld_note",
+)
+# Once a run is reviewed or executed, what it was built for stays as it was.
+BUILT_FIELDS = ("company_id", "policy_id", "date")
+
 
 class NordicDunningRun(models.Model):
     """A reviewable batch of dunning measures for one policy, built from one selection query."""
@@ -130,9 +150,22 @@ class NordicDunningRun(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            # A new run is a draft with nothing decided yet: the form sends those defaults, a caller nothing else.
+            decided = {
+                key: value
+                for key, value in vals.items()
+                if value and not (key == "state" and value == "draft") and not (key == "name" and value == "/")
+            }
+            check_system_fields(self, decided, (*SYSTEM_FIELDS, "name"))
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("nordic.dunning.run") or "/"
         return super().create(vals_list)
+
+    def write(self, vals):
+        check_system_fields(self, vals, (*SYSTEM_FIELDS, "name"))
+        if set(vals) & set(BUILT_FIELDS) and any(run.state != "draft" or run.confirm_date for run in self):
+            raise UserError(_("The policy, company and date of a held, confirmed or cancelled run cannot change."))
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Buttons
@@ -140,11 +173,11 @@ class NordicDunningRun(models.Model):
 
     def action_generate(self):
         """(Re)build the proposal of draft runs."""
-        for run in self:
+        for run in as_system(self):
             if run.state != "draft":
                 raise UserError(_("Only a run under review can be rebuilt."))
             run._lock()
-            run.line_ids.unlink()
+            run.line_ids.sudo().unlink()
             run.unsent_move_ids = [(5,)]
             run._generate_lines()
             run._guard()
@@ -152,20 +185,24 @@ class NordicDunningRun(models.Model):
 
     def action_confirm(self):
         """Execute the run: events, fees, letters and e-mails, next dates."""
-        for run in self:
+        return self._confirm()
+
+    def _confirm(self, send=True, letters=True):
+        """Confirm these runs; ``send``/``letters`` False (benchmarks, demo data, tests) skip the documents."""
+        for run in as_system(self):
             run._lock()
             if run.state == "to_approve":
                 raise UserError(_("Run %s is held for approval: a Dunning manager must approve it first.", run.name))
             if run.state != "draft":
                 raise UserError(_("Run %s is not waiting for confirmation.", run.name))
-            run._execute()
+            run._execute(send=send, letters=letters)
         return True
 
     def action_approve(self):
         """A Dunning manager accepts a held run: it goes back to review and can then be confirmed."""
         if not self.env.user.has_group("nordic_dunning.group_nordic_dunning_manager"):
             raise UserError(_("Only a Dunning manager can approve a held run."))
-        for run in self:
+        for run in as_system(self):
             if run.state != "to_approve":
                 raise UserError(_("Run %s is not waiting for approval.", run.name))
             run.write(
@@ -194,7 +231,7 @@ class NordicDunningRun(models.Model):
         for run in self:
             if run.state not in ("draft", "to_approve"):
                 raise UserError(_("A confirmed run is cancelled with the mass cancellation, not here."))
-        self.write({"state": "cancelled", "scheduled_confirm_at": False})
+        as_system(self).write({"state": "cancelled", "scheduled_confirm_at": False})
         return True
 
     @api.model
@@ -204,7 +241,7 @@ class NordicDunningRun(models.Model):
         runs = self.browse()
         for company in policies.company_id:
             own = policies.filtered(lambda p, company=company: p.company_id == company)
-            runs |= self.with_company(company)._build_for_policies(own)
+            runs |= as_system(self.with_company(company))._build_for_policies(own)
         action = self.env["ir.actions.act_window"]._for_xml_id("nordic_dunning.action_nordic_dunning_run")
         action["domain"] = [("id", "in", runs.ids)]
         action["context"] = {}
@@ -261,7 +298,7 @@ class NordicDunningRun(models.Model):
         policies = self.env["nordic.dunning.policy"].search([])
         for company in policies.company_id:
             own = policies.filtered(lambda p, company=company: p.company_id == company)
-            self.with_company(company)._build_for_policies(own)
+            as_system(self.with_company(company))._build_for_policies(own)
             if not getattr(threading.current_thread(), "testing", False):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
 

@@ -17,17 +17,21 @@ class NordicDunningRun(models.Model):
         """Hook: these events reached a hand-over level. The engine only records the measure; the
         collection addon (nordic_dunning_collection) opens a case at the agency for each event."""
 
-    def _communicate(self, events):
-        """E-mails, call activities and the letters' PDF; nothing leaves a test database."""
-        if self.env.context.get("nordic_dunning_no_send"):
+    def _communicate(self, events, send=True, letters=True):
+        """E-mails, call activities and the letters' PDF; nothing leaves a test database.
+
+        ``send`` and ``letters`` are for the product's own callers (benchmarks, demo data, tests), never a
+        context a caller could set: over RPC a run is confirmed with everything it sends."""
+        if not send:
             return
+        events = events.sudo()  # the documents are recorded on the audit trail by the product (tools/system)
         if self._nordic_is_test_database():
             self._withhold(events)
             self._plan_calls(events.filtered("channel_call"))
             return
         self._send_emails(events.filtered("channel_email"))
         self._plan_calls(events.filtered("channel_call"))
-        if not self.env.context.get("nordic_dunning_no_letters"):
+        if letters:
             self._render_letters(events.filtered("channel_letter"))
 
     @api.model
@@ -53,7 +57,7 @@ class NordicDunningRun(models.Model):
         self.message_post(body=note)
 
     def _send_emails(self, events):
-        by_template = defaultdict(lambda: self.env["nordic.dunning.event"])
+        by_template = defaultdict(events.browse)
         default = self.env.ref("nordic_dunning.mail_template_dunning_event", raise_if_not_found=False)
         for event in events.filtered(lambda e: e.partner_id.email):
             template = event.level_id.mail_template_id or default

@@ -19,7 +19,7 @@ ANALYZE_MIN_LINES = 2000
 class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 
-    def _execute(self):
+    def _execute(self, send=True, letters=True):
         """Set-based: a handful of statements whatever the number of lines; no line travels through Python
         except those whose amounts must be recomputed."""
         self.ensure_one()
@@ -37,7 +37,7 @@ class NordicDunningRun(models.Model):
         events = self._create_events(overrides, day)
         self._charge_fees(events)
         self._handover(events.search([("line_id.run_id", "=", self.id), ("kind", "=", "handover")]))
-        self._communicate(events)
+        self._communicate(events, send=send, letters=letters)
         self.write(
             {
                 "state": "done",

@@ -1,5 +1,11 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from ..tools.system import check_system_fields, is_system
+
+# What a reviewer decides on a line; everything else (invoice, level, amounts) the run computed, within the
+# law's caps, and confirmation books and prints it as it is.
+REVIEW_FIELDS = {"decision", "note"}
 
 
 class NordicDunningRunLine(models.Model):
@@ -85,10 +91,20 @@ class NordicDunningRunLine(models.Model):
         if any(line.run_id.state not in ("draft", "to_approve") for line in self):
             raise UserError(_("Lines of a confirmed or cancelled run cannot be changed."))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not is_system(self.env):
+            raise AccessError(_("Dunning run lines are proposed by the run itself, never added by hand."))
+        return super().create(vals_list)
+
     def write(self, vals):
         # Only a run under review has changeable lines (stop, restore); an executed line is what its event
-        # executed (the event reads its run and level through it).
+        # executed (the event reads its run and level through it). A reviewer stops or restores a line; the
+        # amounts, invoice and level are the run's (a fee above the legal cap would be booked as written).
         self._check_run_open()
+        check_system_fields(self, vals, set(self._fields) - REVIEW_FIELDS)
+        if not is_system(self.env) and vals.get("decision", "stopped") not in ("stopped", "proposed"):
+            raise AccessError(_("A reviewer stops or restores a line; the run skips lines itself."))
         return super().write(vals)
 
     def action_stop(self):
@@ -109,3 +125,5 @@ class NordicDunningRunLine(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_only_open(self):
         self._check_run_open()
+        if not is_system(self.env):
+            raise AccessError(_("A proposed line is stopped, not deleted: the review keeps why."))

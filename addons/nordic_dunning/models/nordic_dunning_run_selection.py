@@ -8,6 +8,7 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models
 
 from ..tools.sql import array_literal, execute_values
+from ..tools.system import as_system
 
 _logger = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ class NordicDunningRun(models.Model):
     def _build_for_policies(self, policies, day=None):
         """Create one run per policy that has invoices due for a level on ``day``; return the runs."""
         runs = self.browse()
+        system = as_system(self)  # the run's outcome (lines, hold, schedule) is the product's own write
         for policy in policies:
-            run = self.create(
+            run = system.create(
                 {
                     "company_id": policy.company_id.id,
                     "policy_id": policy.id,
@@ -36,11 +38,11 @@ class NordicDunningRun(models.Model):
             )
             run._generate_lines()
             if not run._has_lines() and not run.unsent_move_ids:
-                run.unlink()
+                run.sudo().unlink()  # the empty run this very call made
                 continue
             run._guard()
             runs |= run
-        return runs
+        return runs.with_env(self.env)
 
     def _has_lines(self):
         """Whether the run has any line (without reading a 100k-line run's lines)."""

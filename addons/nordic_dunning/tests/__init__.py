@@ -9,3 +9,4 @@ from . import test_mass_cancel
 from . import test_dispute_tour
 from . import test_dunning_status
 from . import test_sql_tools
+from . import test_attacks

@@ -81,7 +81,7 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
         return self.env["nordic.dunning.run"]._build_for_policies(policy or self.policy, day)
 
     def confirm(self, run):
-        run.with_context(nordic_dunning_no_letters=True).action_confirm()
+        run._confirm(letters=False)
         return run.event_ids
 
     @staticmethod

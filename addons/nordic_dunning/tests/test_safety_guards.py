@@ -4,6 +4,8 @@ from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.nordic_dunning.tools.system import as_system
+
 from .common import NordicDunningCommon
 
 
@@ -36,7 +38,7 @@ class TestSafetyGuards(NordicDunningCommon):
         self.assertFalse(unsent.nordic_dunning_event_ids, "zero demands for invoices never sent")
 
         forced = self.env["nordic.dunning.run"].create({"policy_id": self.policy.id, "date": date(2026, 4, 15)})
-        self.env["nordic.dunning.run.line"].create(
+        as_system(self.env["nordic.dunning.run.line"]).sudo().create(
             [
                 {
                     "run_id": forced.id,
@@ -62,7 +64,7 @@ class TestSafetyGuards(NordicDunningCommon):
         handover = self._straight_to_collection()
         invoice = self.make_invoice(900.0, due=date(2026, 4, 10))
         forced = self.env["nordic.dunning.run"].create({"policy_id": self.policy.id, "date": date(2026, 4, 15)})
-        self.env["nordic.dunning.run.line"].create(
+        as_system(self.env["nordic.dunning.run.line"]).sudo().create(
             {
                 "run_id": forced.id,
                 "company_id": self.company.id,

@@ -1,1 +1,1 @@
-from . import calendar, interest
+from . import calendar, interest, system

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools.sql import execute_values
+from ..tools.system import as_system
 
 
 class NordicDunningCancel(models.TransientModel):
@@ -53,13 +54,13 @@ class NordicDunningCancel(models.TransientModel):
             raise UserError(_("Only a Dunning manager can cancel held runs and confirmed measures."))
         if run and run.state in ("draft", "to_approve"):
             run.action_cancel()
-            run.cancel_reason = self.reason
+            as_system(run).cancel_reason = self.reason
             run.message_post(body=_("Cancelled: %s", self.reason))
             return True
         events = self._events_to_cancel()
         if not events:
             raise UserError(_("There is no confirmed measure to cancel."))
-        self._cancel_events(events)
+        as_system(self)._cancel_events(events)
         return {
             "type": "ir.actions.act_window",
             "name": _("Refund proposals"),
@@ -75,7 +76,9 @@ class NordicDunningCancel(models.TransientModel):
     def _cancel_events(self, events):
         """Cancel ``events`` all together: nothing deleted, fees reversed, schedules rolled back, refunds proposed."""
         now = fields.Datetime.now()
-        events.write(
+        events = events.with_env(self.env)
+        # The audit trail is written by the product only (tools/system), after the manager check above.
+        events.sudo().write(
             {"state": "cancelled", "cancel_reason": self.reason, "cancel_date": now, "cancel_user_id": self.env.uid}
         )
         refunds = self.env["nordic.dunning.refund"]
