@@ -1,7 +1,7 @@
 from datetime import date
 
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -33,6 +33,13 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
     @classmethod
     def get_default_groups(cls):
         return super().get_default_groups() | cls.env.ref("nordic_dunning.group_nordic_dunning_manager")
+
+    @classmethod
+    def company_user(cls, login, groups):
+        """A user of the test company only, in ``groups`` (comma-separated xml ids)."""
+        return new_test_user(
+            cls.env, login=login, groups=groups, company_id=cls.company.id, company_ids=cls.company.ids
+        )
 
     @classmethod
     def make_invoice(

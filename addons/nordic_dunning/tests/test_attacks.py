@@ -4,7 +4,7 @@ rights and any context they like. Each attack is refused, and nothing it aimed a
 from datetime import date
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.nordic_dunning.tools.system import as_system
 
@@ -28,20 +28,8 @@ class TestEngineAttacks(NordicDunningCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user = new_test_user(
-            cls.env,
-            login="nd_attacker",
-            groups="nordic_dunning.group_nordic_dunning_user",
-            company_id=cls.company.id,
-            company_ids=cls.company.ids,
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="nd_attacker_manager",
-            groups="nordic_dunning.group_nordic_dunning_manager",
-            company_id=cls.company.id,
-            company_ids=cls.company.ids,
-        )
+        cls.user = cls.company_user("nd_attacker", "nordic_dunning.group_nordic_dunning_user")
+        cls.manager = cls.company_user("nd_attacker_manager", "nordic_dunning.group_nordic_dunning_manager")
         cls.invoice = cls.make_invoice(1000.0, due=date(2026, 4, 1))
 
     def as_attacker(self, records, user=None):

@@ -14,21 +14,8 @@ class TestSecurity(NordicDunningCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.invoice = cls.make_invoice(1000.0, due=date(2026, 4, 1))
-        company_ids = cls.company.ids
-        cls.invoicing_user = new_test_user(
-            cls.env,
-            login="nd_billing",
-            groups="account.group_account_invoice",
-            company_id=cls.company.id,
-            company_ids=company_ids,
-        )
-        cls.dunning_user = new_test_user(
-            cls.env,
-            login="nd_user",
-            groups="nordic_dunning.group_nordic_dunning_user",
-            company_id=cls.company.id,
-            company_ids=company_ids,
-        )
+        cls.invoicing_user = cls.company_user("nd_billing", "account.group_account_invoice")
+        cls.dunning_user = cls.company_user("nd_user", "nordic_dunning.group_nordic_dunning_user")
         cls.other_company = cls.setup_other_company(name="Other AB")["company"]
         cls.other_user = new_test_user(
             cls.env,
