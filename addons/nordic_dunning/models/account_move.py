@@ -136,8 +136,11 @@ class AccountMove(models.Model):
                 or self.env["nordic.dunning.policy"]
             )
             level = move.nordic_dunning_level_id
+            last_date = move.nordic_last_dunning_date
+            previous_deadline = False
             if level and level.policy_id == policy:
                 next_level = level._get_next()
+                previous_deadline = last_date and level._deadline_on(last_date)
             else:
                 next_level = policy._get_first_level() if policy else self.env["nordic.dunning.level"]
             rows.append(
@@ -145,7 +148,7 @@ class AccountMove(models.Model):
                     move.id,
                     policy.id or None,
                     next_level.id or None,
-                    next_level._compute_date(move.invoice_date_due, move.nordic_last_dunning_date)
+                    next_level._compute_date(move.invoice_date_due, last_date, previous_deadline)
                     if next_level
                     else None,
                 )

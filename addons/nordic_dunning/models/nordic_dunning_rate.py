@@ -1,7 +1,22 @@
+from datetime import date
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 COUNTRIES = [("SE", "Sweden"), ("NO", "Norway"), ("DK", "Denmark"), ("FI", "Finland")]
+# The rates set anew for every calendar half-year: Riksbanken's reference rate (räntelagen 9 §), the
+# Norwegian late-interest rate (forsinkelsesrenteloven § 3, fixed from 1 January and 1 July), Nationalbanken's
+# lending rate of 1 January and 1 July (renteloven § 5) and the Finnish reference rate (korkolaki 12 §).
+HALF_YEARLY = {("SE", "reference"), ("NO", "late_interest"), ("DK", "reference"), ("FI", "reference")}
+
+
+def half_year_start(day):
+    """1 January or 1 July of ``day``'s calendar half-year."""
+    return date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def half_year_label(day):
+    return f"{day.year}-H{1 if day.month <= 6 else 2}"
 
 
 class NordicDunningRate(models.Model):
@@ -33,6 +48,11 @@ class NordicDunningRate(models.Model):
         required=True,
     )
     note = fields.Text()
+    outdated_warning = fields.Char(
+        "Warning",
+        compute="_compute_outdated_warning",
+        help="Set on the latest value of a half-yearly rate when the half-year that has started has none yet.",
+    )
 
     _sql_constraints = [
         ("unique_rate", "unique(country_code, rate_type, date_from)", "Only one value per rate, country and date."),
@@ -43,6 +63,51 @@ class NordicDunningRate(models.Model):
         labels = dict(self._fields["rate_type"]._description_selection(self.env))
         for rate in self:
             rate.display_name = f"{rate.country_code} {labels.get(rate.rate_type)} {rate.date_from}: {rate.value:g}"
+
+    @api.depends("country_code", "rate_type", "date_from")
+    @api.depends_context("date")
+    def _compute_outdated_warning(self):
+        today = fields.Date.context_today(self)
+        latest = {}
+        for country, rate_type in {(r.country_code, r.rate_type) for r in self} & HALF_YEARLY:
+            latest[(country, rate_type)] = self.search(
+                [("country_code", "=", country), ("rate_type", "=", rate_type), ("date_from", "<=", today)],
+                order="date_from desc",
+                limit=1,
+            )
+        for rate in self:
+            current = latest.get((rate.country_code, rate.rate_type))
+            rate.outdated_warning = current == rate and rate._missing_half_year_message(today) or False
+
+    def _missing_half_year_message(self, day):
+        """The warning for ``day`` when this latest value of a half-yearly rate predates ``day``'s half-year."""
+        self.ensure_one()
+        if self.date_from >= half_year_start(day):
+            return False
+        return _(
+            "No value for %(half)s yet: %(value)s of %(since)s is used until one is recorded.",
+            half=half_year_label(day),
+            value=self.value,
+            since=self.date_from,
+        )
+
+    @api.model
+    def _missing_rate_warnings(self, country_code, day):
+        """Warnings for the half-yearly rates of ``country_code`` that have no value for ``day``'s half-year."""
+        labels = dict(self._fields["rate_type"]._description_selection(self.env))
+        warnings = []
+        for country, rate_type in sorted(HALF_YEARLY):
+            if country != country_code:
+                continue
+            latest = self.search(
+                [("country_code", "=", country), ("rate_type", "=", rate_type), ("date_from", "<=", day)],
+                order="date_from desc",
+                limit=1,
+            )
+            message = latest._missing_half_year_message(day) if latest else _("No value recorded at all.")
+            if message:
+                warnings.append(f"{labels[rate_type]} ({country}): {message}")
+        return warnings
 
     @api.model
     def _periods(self, country_code, rate_type):

@@ -22,6 +22,8 @@ SYSTEM_FIELDS = (
     "approved_date",
     "cancel_reason",
     "withheld_note",
+    "built_on",
+    "rate_warning",
 )
 # Once a run is reviewed or executed, what it was built for stays as it was.
 BUILT_FIELDS = ("company_id", "policy_id", "date")
@@ -44,7 +46,17 @@ class NordicDunningRun(models.Model):
         required=True,
         default=fields.Date.context_today,
         tracking=True,
-        help="Invoices whose next dunning date is on or before this date are proposed.",
+        help="Invoices whose next dunning date is on or before this date are proposed. The measures are dated, "
+        "and their deadlines, fees and interest counted, on the day they are sent: a run confirmed days after it "
+        "was built (a Tuesday list confirmed on Thursday) sends them as of its confirmation day.",
+    )
+    built_on = fields.Date("Built on", readonly=True, copy=False, help="The day the proposal was (re)built.")
+    rate_warning = fields.Text(
+        "Missing legal rates",
+        readonly=True,
+        copy=False,
+        help="Half-yearly rates the run needed that have no value for the half-year of its date yet: the last "
+        "recorded value was used.",
     )
     state = fields.Selection(
         [

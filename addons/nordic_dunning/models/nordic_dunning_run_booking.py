@@ -15,11 +15,12 @@ FEE_ENTRY_LINES = 1000
 class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 
-    def _charge_fees(self, events):
+    def _charge_fees(self, events, day):
         """Book fees (and interest when the policy charges it): entries of at most FEE_ENTRY_LINES charges.
 
         One receivable line per event, on the invoice's receivable account and partner, so the
-        customer really owes the fee; income lines are summed per account. Fees carry no VAT.
+        customer really owes the fee; income lines are summed per account, dated ``day`` (the sending day).
+        Fees carry no VAT.
         Odoo creates a journal entry's lines at a cost that grows faster than their number, so a
         run of 10k fees is booked as ten entries rather than one.
         """
@@ -62,7 +63,7 @@ class NordicDunningRun(models.Model):
             ref = _("Dunning charges %s", self.name)
             if count > 1:
                 ref = f"{ref} ({number}/{count})"
-            move, receivable_lines = policy._post_charges(charges[start : start + FEE_ENTRY_LINES], self.date, ref)
+            move, receivable_lines = policy._post_charges(charges[start : start + FEE_ENTRY_LINES], day, ref)
             moves |= move
             for (kind, event_id), line in zip(keys[start : start + FEE_ENTRY_LINES], receivable_lines):
                 links[kind][0].append(event_id)

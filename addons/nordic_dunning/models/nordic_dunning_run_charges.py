@@ -2,13 +2,20 @@
 # pylint: disable=consider-merging-classes-inherited
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
-from odoo import models
+from odoo import _, models
 from odoo.tools import float_round
 
 from ..tools.interest import late_interest, quantize_interest, rate_days, rate_on
 from ..tools.sql import array_literal
+from .nordic_dunning_level import no_fee_share
+
+
+def _deadline_of(event):
+    """The last day to pay an earlier measure gave (14 days for one recorded without)."""
+    return event["deadline"] or event["date"] + timedelta(days=14)
 
 
 # The run's model is split by concern, one file each (selection, charges, guard, execution, booking,
@@ -82,6 +89,19 @@ class NordicDunningRun(models.Model):
             result[move_id] = (fee, interest, rate_today)
         return result
 
+    def _check_rates(self, day):
+        """Record (and say in the chatter) which half-yearly rates have no value for ``day`` yet: the run
+        still uses the last one, but never silently."""
+        self.ensure_one()
+        if self.policy_id.interest_mode == "none":
+            self.rate_warning = False
+            return
+        warnings = self.env["nordic.dunning.rate"]._missing_rate_warnings(self.policy_id.country_code, day)
+        text = "\n".join(warnings) or False
+        if text and text != self.rate_warning:
+            self._message_log(body=_("Missing legal rates: %s", text))
+        self.rate_warning = text
+
     def _fee_for(self, level, row, day, prior, cache):
         """The fee the law and the policy allow for this measure (0 when none may be charged)."""
         if level["fee_rule"] == "none" or level["kind"] == "handover":
@@ -102,20 +122,56 @@ class NordicDunningRun(models.Model):
             key = ("NO", "inkassosats", day)
             if key not in cache:
                 cache[key] = self.env["nordic.dunning.rate"]._get_value("NO", "inkassosats", day)
-            max_fee = cache[key] / 20.0
+            max_fee = cache[key] * no_fee_share(level["kind"])
             fee = max_fee if level["fee_rule"] == "no_reminder" else min(level["fee_amount"], max_fee)
-            # Inkassoforskriften § 1-2: only for a reminder sent at least 14 days after the due date.
-            if (day - row["due"]).days < 14:
-                return 0.0
-            # § 1-3: at most two fee-bearing reminders, the second only once the first one's
-            # 14-day deadline has passed.
-            charged = [e for e in prior if e["fee"] > 0]
-            if len(charged) >= 2:
-                return 0.0
-            if charged and (day - charged[-1]["date"]).days < 14:
-                return 0.0
-            return fee
+            return fee if self._no_fee_allowed(level["kind"], row, day, prior) else 0.0
+        if country in ("DK", "FI"):
+            cap_type = "reminder_fee_cap" if level["kind"] == "reminder" else "collection_fee_cap"
+            key = (country, cap_type, day)
+            if key not in cache:
+                cache[key] = self.env["nordic.dunning.rate"]._get_value(country, cap_type, day, raise_if_missing=False)
+            cap = cache[key]
+            fee = min(level["fee_amount"], cap) if cap is not None else level["fee_amount"]
+            return fee if self._dk_fi_fee_allowed(country, row, day, prior) else 0.0
         return level["fee_amount"]
+
+    @staticmethod
+    def _dk_fi_fee_allowed(country, row, day, prior):
+        """Whether a Danish or Finnish reminder may carry its fee: at most three fee-bearing reminders; in
+        Denmark at least ten days after the previous one (renteloven § 9 b, stk. 1), in Finland at the earliest
+        14 days after the due date (perintälaki 10 e §)."""
+        charged = [e for e in prior if e["fee"] > 0]
+        if len(charged) >= 3:
+            return False
+        if country == "DK":
+            return not charged or (day - charged[-1]["date"]).days >= 10
+        return (day - row["due"]).days >= 14
+
+    @staticmethod
+    def _no_fee_allowed(kind, row, day, prior):
+        """Whether inkassoforskriften §§ 1-2 and 1-3 let a Norwegian creditor charge for this measure.
+
+        Fees are allowed for at most two reminders (or a reminder and a collection notice) and one payment
+        demand that follows them. A reminder fee only for a reminder sent at least 14 days after the due date;
+        the second one only when the first fee-bearing reminder gave at least 14 days to pay and the customer
+        let that deadline pass: a payment handed to the bank by the end of the last day is on time, so a
+        reminder dated on that day carries none. The demand fee (3/20) only once, after a reminder or notice
+        whose deadline has passed.
+        """
+        earlier = [e for e in prior if e["kind"] in ("reminder", "collection_notice")]
+        if kind == "payment_demand":
+            if any(e["fee"] > 0 for e in prior if e["kind"] == "payment_demand"):
+                return False
+            return bool(earlier) and day > _deadline_of(earlier[-1])
+        if (day - row["due"]).days < 14:
+            return False
+        charged = [e for e in earlier if e["fee"] > 0]
+        if len(charged) >= 2:
+            return False
+        if charged:
+            first = charged[0]
+            return (_deadline_of(first) - first["date"]).days >= 14 and day > _deadline_of(first)
+        return True
 
     def _payments_by_move(self, move_ids):
         """{move_id: [(date, amount)]}: what reduced each invoice's receivable, by date."""
@@ -139,7 +195,7 @@ class NordicDunningRun(models.Model):
         """{move_id: [event dict]} of the earlier, not cancelled measures, oldest first."""
         self.env.cr.execute(
             """
-            SELECT move_id, date, fee_amount, interest_charged
+            SELECT move_id, date, fee_amount, interest_charged, kind, deadline_date
               FROM nordic_dunning_event
              WHERE move_id = ANY(%s::int[]) AND state = 'done'
              ORDER BY date, id
@@ -147,6 +203,14 @@ class NordicDunningRun(models.Model):
             [array_literal(move_ids)],
         )
         result = defaultdict(list)
-        for move_id, day, fee, interest_charged in self.env.cr.fetchall():
-            result[move_id].append({"date": day, "fee": fee or 0.0, "interest_charged": interest_charged})
+        for move_id, day, fee, interest_charged, kind, deadline in self.env.cr.fetchall():
+            result[move_id].append(
+                {
+                    "date": day,
+                    "fee": fee or 0.0,
+                    "interest_charged": interest_charged,
+                    "kind": kind,
+                    "deadline": deadline,
+                }
+            )
         return result

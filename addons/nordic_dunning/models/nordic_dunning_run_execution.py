@@ -2,11 +2,12 @@
 # pylint: disable=consider-merging-classes-inherited
 
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
-from ..tools.calendar import add_delay
+from ..tools.calendar import level_deadline
 from ..tools.interest import rate_on
 
 # A run of at least this many lines refreshes the lines table's statistics (see _generate_lines).
@@ -23,9 +24,12 @@ class NordicDunningRun(models.Model):
         """Set-based: a handful of statements whatever the number of lines; no line travels through Python
         except those whose amounts must be recomputed."""
         self.ensure_one()
-        day = self.date
+        day = self._sending_day()
         self.env.flush_all()
-        flagged = self._flag_lines(day)
+        # Sent on another day than built for: every line's fee and interest are those of the sending day.
+        flagged = self._flag_lines(day, recompute_all=day != self.date)
+        if day != self.date:
+            self._check_rates(day)
         self._skip_settled([row for row in flagged if row["reason"]])
         kept = [row for row in flagged if not row["reason"]]
         self._check_proof_of_sending(kept)
@@ -35,7 +39,7 @@ class NordicDunningRun(models.Model):
         # The statuses move first, while the lines to execute are still the proposed ones.
         self._advance_invoices(day)
         events = self._create_events(overrides, day)
-        self._charge_fees(events)
+        self._charge_fees(events, day)
         self._handover(events.search([("line_id.run_id", "=", self.id), ("kind", "=", "handover")]))
         self._communicate(events, send=send, letters=letters)
         self.write(
@@ -53,12 +57,20 @@ class NordicDunningRun(models.Model):
             self._message_log(body=summary)
         return events
 
-    def _flag_lines(self, day):
+    def _sending_day(self):
+        """The day the measures are sent, which dates them and from which their deadlines, fees and interest
+        count (inkassoloven § 9: the 14 days run from the sending; inkassoforskriften § 1-2: the inkassosats in
+        force then). A run built for its date and confirmed days later sends as of that much later."""
+        today = fields.Date.context_today(self)
+        return self.date + max(today - (self.built_on or today), timedelta(0))
+
+    def _flag_lines(self, day, recompute_all=False):
         """One pass over the proposed lines: those that need more than executing as reviewed.
 
         A line is flagged when its invoice was paid, excluded, disputed or dunned elsewhere since the run
         was built (``reason``), has no proof of sending (``not_sent``), is younger than the policy's
-        minimum age (``young``), or its open amount changed since the review (``changed``). Open and
+        minimum age (``young``), or its open amount changed since the review (``changed``; every line when
+        ``recompute_all``). Open and
         disputed amounts are stored rounded to the currency (exact numerics), so "nothing left to dun" is
         a plain comparison with zero. Usually only a handful of rows come back.
         """
@@ -74,7 +86,7 @@ class NordicDunningRun(models.Model):
                        END AS reason,
                        NOT COALESCE(m.nordic_is_sent, FALSE) AS not_sent,
                        m.invoice_date_due IS NULL OR %(day)s - m.invoice_date_due < %(min_age)s AS young,
-                       ABS(l.amount_residual - (m.amount_residual - COALESCE(m.nordic_disputed_amount, 0)))
+                       %(all)s OR ABS(l.amount_residual - (m.amount_residual - COALESCE(m.nordic_disputed_amount, 0)))
                            >= 0.0000005 AS changed,
                        l.move_id, m.currency_id, l.level_id,
                        m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
@@ -89,7 +101,7 @@ class NordicDunningRun(models.Model):
              WHERE reason IS NOT NULL OR not_sent OR young OR changed
              ORDER BY id
             """,
-            {"run": self.id, "day": day, "min_age": self.policy_id.min_invoice_age or 0},
+            {"run": self.id, "day": day, "min_age": self.policy_id.min_invoice_age or 0, "all": recompute_all},
         )
         return self._fetch_dicts(
             "id name reason not_sent young changed move_id currency_id level_id residual total disputed "
@@ -160,7 +172,7 @@ class NordicDunningRun(models.Model):
                 vals["id"],
                 vals["sequence"],
                 vals["kind"],
-                add_delay(day, vals["payment_term_days"] or 0, "days", country),
+                level_deadline(day, vals["payment_term_days"], country),
                 vals["channel_email"],
                 vals["channel_letter"],
                 vals["channel_call"],
@@ -257,7 +269,7 @@ class NordicDunningRun(models.Model):
                     level_id,
                     due,
                     next_level.id or None,
-                    next_level._compute_date(due, day) if next_level else None,
+                    next_level._compute_date(due, day, level._deadline_on(day)) if next_level else None,
                     "handed_over" if level.kind == "handover" else "in_dunning",
                 )
             )

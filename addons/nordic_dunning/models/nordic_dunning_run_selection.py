@@ -104,6 +104,8 @@ class NordicDunningRun(models.Model):
 
     def _generate_lines(self):
         self.ensure_one()
+        self.built_on = fields.Date.context_today(self)
+        self._check_rates(self.date)
         candidates = self._select_candidates()
         unsent = [c["move_id"] for c in candidates if not c["sent"]]
         lines = [c for c in candidates if c["sent"]]

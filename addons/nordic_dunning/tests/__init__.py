@@ -10,3 +10,5 @@ from . import test_dispute_tour
 from . import test_dunning_status
 from . import test_sql_tools
 from . import test_attacks
+from . import test_legal_timing
+from . import test_dunning_dk_fi

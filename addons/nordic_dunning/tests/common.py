@@ -8,15 +8,19 @@ from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 @tagged("post_install", "-at_install")
 class NordicDunningCommon(AccountTestInvoicingCommon):
-    """A company of ``country_code`` with its legal profile's policy, and helpers to age invoices."""
+    """A company of ``country_code`` with the policy of legal profile ``profile_code`` (default: the same
+    country), and helpers to age invoices."""
 
     country_code = "SE"
+    profile_code = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.company_data["company"]
-        cls.policy = cls.env["nordic.dunning.policy"]._create_from_profile(cls.company, cls.country_code)
+        cls.policy = cls.env["nordic.dunning.policy"]._create_from_profile(
+            cls.company, cls.profile_code or cls.country_code
+        )
         cls.levels = cls.policy.level_ids.sorted("sequence")
         cls.customer = cls.env["res.partner"].create(
             {

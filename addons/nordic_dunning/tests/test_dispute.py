@@ -4,7 +4,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..tools.calendar import add_delay
+from ..tools.calendar import level_deadline
 from .common import NordicDunningCommon
 
 
@@ -86,7 +86,7 @@ class TestDispute(NordicDunningCommon):
         self.assertEqual(invoice.nordic_next_dunning_date, today)
         event = self.confirm(self.build_run(today))
         self.assertEqual(event.move_id, invoice)
-        self.assertEqual(event.deadline_date, add_delay(today, self.levels[0].payment_term_days, "days", "SE"))
+        self.assertEqual(event.deadline_date, level_deadline(today, self.levels[0].payment_term_days, "SE"))
 
     def test_reply_in_writing_stays_in_chatter(self):
         """The written answer is composed from the template and kept on the invoice as evidence."""

@@ -35,7 +35,9 @@ class TestDunningNO(NordicDunningCommon):
         self.assertEqual(self.confirm(self.build_run(date(2026, 1, 19))).fee_amount, 37.5)
 
     def test_fee_cap(self):
-        """Fee only when the previous reminder's 14-day deadline was missed, and at most two fees (§ 1-3)."""
+        """Four reminders, each 14 days after the previous one: each waits until the day after the previous
+        deadline, the second charges because the first one's 14 days were overrun, and never more than two
+        fees (§ 1-3)."""
         policy = self.env["nordic.dunning.policy"].create(
             {
                 "name": "Four reminders",
@@ -60,7 +62,7 @@ class TestDunningNO(NordicDunningCommon):
                             "sequence": 2,
                             "name": "R2",
                             "kind": "reminder",
-                            "delay": 7,
+                            "delay": 14,
                             "fee_rule": "no_reminder",
                             "payment_term_days": 14,
                         }
@@ -91,9 +93,9 @@ class TestDunningNO(NordicDunningCommon):
         invoice = self.make_invoice(2000.0, due=date(2026, 2, 2))
         self.assertEqual(invoice.nordic_dunning_policy_id, policy, "a journal policy wins over the company default")
         fees = []
-        for day in (date(2026, 2, 16), date(2026, 2, 23), date(2026, 3, 9), date(2026, 3, 23)):
+        for day in (date(2026, 2, 16), date(2026, 3, 3), date(2026, 3, 18), date(2026, 4, 2)):
             fees.append(self.confirm(self.build_run(day, policy)).fee_amount)
-        self.assertEqual(fees, [37.5, 0.0, 37.5, 0.0])
+        self.assertEqual(fees, [37.5, 37.5, 0.0, 0.0])
 
     def test_tuesday_list_thursday_confirmation(self):
         """The hand-over list built on Tuesday confirms itself on Thursday 08:00 Oslo time unless an item is stopped."""

@@ -15,8 +15,9 @@ class TestDunningSE(NordicDunningCommon):
     country_code = "SE"
 
     def test_routine_around_easter(self):
-        """Reminder 1 five business days after due (Easter skipped), reminder 2 five business days later,
-        hand-over five days after that; nothing on the days before."""
+        """Reminder 1 five business days after due (Easter skipped), paid by six days later; reminder 2 five
+        business days after reminder 1, once that last day has passed; hand-over five business days after
+        reminder 2, after its last day to pay; nothing on the days before."""
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 4, 10))
         self.assertEqual(invoice.nordic_dunning_next_level_id, self.levels[0])
@@ -29,17 +30,19 @@ class TestDunningSE(NordicDunningCommon):
         self.assertEqual(
             (event.level_id, event.date, event.amount_residual), (self.levels[0], date(2026, 4, 10), 1000.0)
         )
+        self.assertEqual(event.deadline_date, date(2026, 4, 16))
         self.assertEqual(invoice.nordic_dunning_level_id, self.levels[0])
         self.assertEqual(invoice.nordic_dunning_state, "in_dunning")
         self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 4, 17))
 
         self.assertFalse(self.build_run(date(2026, 4, 16)))
-        self.confirm(self.build_run(date(2026, 4, 17)))
+        second = self.confirm(self.build_run(date(2026, 4, 17)))
+        self.assertEqual(second.deadline_date, date(2026, 4, 22))
         self.assertEqual(invoice.nordic_dunning_level_id, self.levels[1])
-        self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 4, 22), "five calendar days to the hand-over")
+        self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 4, 24), "five business days to the hand-over")
 
-        self.assertFalse(self.build_run(date(2026, 4, 21)))
-        self.confirm(self.build_run(date(2026, 4, 22)))
+        self.assertFalse(self.build_run(date(2026, 4, 23)))
+        self.confirm(self.build_run(date(2026, 4, 24)))
         self.assertEqual(invoice.nordic_dunning_state, "handed_over")
         self.assertFalse(invoice.nordic_next_dunning_date)
         self.assertEqual(invoice.nordic_dunning_event_ids.mapped("level_sequence"), [3, 2, 1])

@@ -16,7 +16,7 @@ class TestSafetyGuards(NordicDunningCommon):
     def _straight_to_collection(self):
         """The policy of seed 000: no reminder at all, hand-over 14 days after the due date."""
         self.levels[:2].unlink()
-        self.levels[2].write({"delay": 14, "delay_base": "due"})
+        self.levels[2].write({"delay": 14, "delay_unit": "days", "delay_base": "due"})
         self.policy.min_invoice_age = 14
         return self.levels[2]
 
@@ -106,8 +106,10 @@ class TestSafetyGuards(NordicDunningCommon):
         self.company.nordic_anomaly_min_lines = 3
         self.make_invoice(1000.0, due=date(2026, 3, 2))
         self.make_invoice(1000.0, due=date(2026, 3, 2))
-        for day in (date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 23)):
-            self.confirm(self.build_run(day))  # levels 1, 2 and 3 of the same two invoices
+        # Levels 1, 2 and 3 of the same two invoices (reminder 2 waits for Monday the 16th, reminder 1's last
+        # day to pay moved from Sunday).
+        for day in (date(2026, 3, 9), date(2026, 3, 17), date(2026, 3, 24)):
+            self.confirm(self.build_run(day))
         for _i in range(4):
             self.make_invoice(1000.0, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))

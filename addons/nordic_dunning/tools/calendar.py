@@ -30,6 +30,27 @@ def is_business_day(day, country_code):
     return day.weekday() < 5 and day not in _country_holidays(country_code, day.year)
 
 
+def next_business_day(day, country_code):
+    """``day`` itself when it is a business day, else the first business day after it.
+
+    A last day to pay that falls on a Saturday, Sunday or holiday moves to the next business day: Lag
+    (1930:173) om beräkning av lagstadgad tid 2 § in Sweden (midsommarafton, julafton and nyårsafton count as
+    holidays); in Norway the rule for time limits of domstolloven § 149; in Finland laki säädettyjen
+    määräaikain laskemisesta (150/1930) 5 §. Denmark has no general statute; the same courtesy is applied.
+    """
+    while not is_business_day(day, country_code):
+        day += timedelta(days=1)
+    return day
+
+
+def level_deadline(day, payment_term_days, country_code):
+    """The last day to pay printed on a measure sent on ``day``: ``payment_term_days`` later, moved to the
+    next business day (:func:`next_business_day`); ``day`` itself for a measure that gives no deadline."""
+    if not payment_term_days:
+        return day
+    return next_business_day(day + timedelta(days=payment_term_days), country_code)
+
+
 def add_business_days(start, count, country_code):
     """The date ``count`` business days after ``start`` (``start`` itself never counts)."""
     day = start

@@ -56,7 +56,7 @@ class NordicCollectionCommon(NordicDunningCommon):
 
     def hand_over(self, *invoices):
         """Age the invoices (due 1 April 2026) through the three Swedish levels to the hand-over."""
-        for day in (date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 22)):
+        for day in (date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 24)):
             self.confirm(self.build_run(day))
         return self.Case.search([("move_id", "in", [inv.id for inv in invoices])])
 

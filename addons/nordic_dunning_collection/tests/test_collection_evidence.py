@@ -12,7 +12,7 @@ class TestCollectionEvidence(NordicDunningCommon):
 
     def dun_to_handover(self, invoice):
         """Run the Swedish routine (due 1 April 2026) until the hand-over level."""
-        for day in (date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 22)):
+        for day in (date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 24)):
             self.confirm(self.build_run(day))
         self.assertEqual(invoice.nordic_dunning_state, "handed_over")
 
@@ -74,7 +74,7 @@ class TestCollectionEvidence(NordicDunningCommon):
         invoice = self.make_invoice(1000.0, due=date(2026, 4, 1))
         self.dun_to_handover(invoice)
         measures = invoice._nordic_collection_measures()
-        self.assertEqual([m["date"] for m in measures[1:4]], [date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 22)])
+        self.assertEqual([m["date"] for m in measures[1:4]], [date(2026, 4, 10), date(2026, 4, 17), date(2026, 4, 24)])
         report = self.env.ref("nordic_dunning_collection.action_report_collection_evidence")
         html = report._render_qweb_html(report.report_name, invoice.ids)[0].decode()
         for level in self.levels:
