@@ -205,9 +205,14 @@ class Syncer:
             _logger.error("cannot list agencies: %s", err, extra={"event": "odoo_error"})
             report.errors.append(str(err))
             return report
-        database = listing.get("database") or {}
+        database = listing.get("database") if isinstance(listing, dict) else None
+        agencies = listing.get("agencies") if isinstance(listing, dict) else None
+        if not isinstance(database, dict) or not isinstance(agencies, list):
+            report.errors.append(f"Odoo's list of agencies is not the contract's: {listing!r:.200}")
+            _logger.error("cannot list agencies: %s", report.errors[-1], extra={"event": "odoo_error"})
+            return report
         wanted = self.settings.agency_codes
-        for agency in listing.get("agencies") or []:
+        for agency in agencies:
             if not isinstance(agency, dict) or not isinstance(agency.get("id"), int):
                 report.errors.append(f"Odoo listed an agency that is not a record with an id: {agency!r:.200}")
                 continue

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from sidecar import config
 from sidecar.agency import (
     AgencyClient,
     AgencyConfigError,
@@ -391,3 +392,42 @@ def test_cursor_moves_forward_numerically(hostile):
     report = syncer(contract).run_once()
     assert report.agencies[0].errors == []
     assert contract.agencies[1]["cursor"] == "10"
+
+
+def test_change_data_that_is_not_an_object_is_quarantined(hostile):
+    """A change whose data is a list: mapped with an error, so Odoo quarantines it and applies nothing."""
+    change = {"id": "chg-1", "creditor_reference": "x", "type": "status", "status": "paid", "data": [1, 2]}
+    server = hostile(with_info(lambda h, _b: h.send(200, {"changes": [change], "next_cursor": "1"})))
+    contract = ContractOdoo([agency_record(1, "DATA", server.url)])
+    report = syncer(contract).run_once()
+    assert report.agencies[0].quarantined == 1 and report.agencies[0].applied == 0
+    assert contract.quarantine[(1, "chg-1")].endswith("the change's data is not an object")
+    assert contract.agencies[1]["cursor"] == "1"
+
+
+def test_body_cap_is_a_setting():
+    """agency_max_body comes from the environment like every setting, and must be positive."""
+    assert config.load(environ={}).agency_max_body == 8 * 1024 * 1024
+    assert config.load(environ={"NORDIC_SIDECAR_AGENCY_MAX_BODY": "1024"}).agency_max_body == 1024
+    with pytest.raises(config.ConfigError, match="agency_max_body"):
+        config.load(environ={"NORDIC_SIDECAR_AGENCY_MAX_BODY": "0"})
+
+
+class GarbledListing(ContractOdoo):
+    """The contract's stand-in, but its listing of agencies is whatever the test says."""
+
+    def __init__(self, listing, agencies):
+        super().__init__(agencies)
+        self.listing = listing
+
+    def sidecar_agencies(self):
+        return self.listing
+
+
+@pytest.mark.parametrize("listing", [None, [], "agencies", {"agencies": "SBX"}, {"database": [], "agencies": []}])
+def test_malformed_agency_listing_is_an_error(sandbox, listing):
+    """Odoo answering the listing with something that is not the contract's: exit 1, no agency contacted."""
+    contract = GarbledListing(listing, [agency_record(1, "SBX", sandbox.url)])
+    report = syncer(contract).run_once()
+    assert report.exit_code == EXIT_PARTIAL and report.agencies == []
+    assert "not the contract's" in report.errors[0]
