@@ -2,6 +2,10 @@
 
 The good agency's cases reach it and its changes reach Odoo while the hostile one (a redirect loop) is reported
 on its own agency record (``last_error``, from the heartbeat); a login the real Odoo refuses exits 2.
+
+It runs after tests/test_e2e_sync.py (its name sorts after it) on the same Odoo server: that file's first
+scenario reads its cases as admin before any sync, and the server's cached list of admin's companies would not
+know a company made since by ``odoo-bin shell`` in another process if an earlier test had read as admin.
 """
 
 import textwrap
