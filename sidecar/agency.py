@@ -77,8 +77,9 @@ class _BodyTooLarge(AgencyProtocolError):
 
 # Transport faults: the network, TLS, a broken chunked body, a bad content encoding, a malformed status line.
 _TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
-# Faults of the request itself (the URL or a header value): retrying cannot help.
+# Faults of the request itself (the URL, a header value, a body that is no JSON): retrying cannot help.
 _REQUEST_ERRORS = (
+    requests.exceptions.InvalidJSONError,
     requests.exceptions.InvalidURL,
     requests.exceptions.MissingSchema,
     requests.exceptions.InvalidSchema,

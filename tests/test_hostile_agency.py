@@ -431,3 +431,12 @@ def test_malformed_agency_listing_is_an_error(sandbox, listing):
     report = syncer(contract).run_once()
     assert report.exit_code == EXIT_PARTIAL and report.agencies == []
     assert "not the contract's" in report.errors[0]
+
+
+def test_request_body_that_is_no_json_is_not_sent(hostile):
+    """A registration holding NaN (not JSON) is refused by the request itself: nothing sent, no retry."""
+    server = hostile(lambda h, _b: h.send(200, {"id": "c1", "status": "registered"}))
+    client = client_for(server.url)
+    with pytest.raises(AgencyConfigError, match="InvalidJSONError"):
+        client.register_case({"amount": float("nan")}, idempotency_key="ref-1")
+    assert server.requests == [] and client.stats["requests"] == 1
