@@ -10,10 +10,11 @@ Common options: ``--config FILE``, ``--log-format text|json`` (JSON lines on std
 ``--worker NAME``, ``--batch-size N``, ``--agency CODE`` (repeatable). Every other setting comes from the
 environment or the config file: see :mod:`sidecar.config`.
 
-Exit codes: 0 everything done; 1 partial failure (an agency or Odoo unreachable, a case rejected, a change
-quarantined: look at the log and Odoo, the next run retries); 2 configuration error (missing or invalid
-setting, Odoo login refused); 3 an agency was refused for its environment or for a protocol this sidecar
-does not speak (see :mod:`sidecar.sync`).
+Exit codes: 0 everything done; 1 partial failure (an agency or Odoo unreachable, Odoo failing during the login,
+a case rejected, a change quarantined: look at the log and Odoo, the next run retries; ``run`` keeps going and
+retries next period); 2 configuration error (missing or invalid setting, Odoo refused the login); 3 an agency
+was refused for its environment, for an https-less production URL or for a protocol this sidecar does not speak
+(see :mod:`sidecar.sync`).
 
 Tests only: ``NORDIC_SIDECAR_CRASH_AT=<checkpoint>[:<n>]`` makes the process ``os._exit(137)`` (as if
 SIGKILLed) the n-th time (default first) it passes that checkpoint; the checkpoints are
@@ -179,10 +180,15 @@ def _run_forever(odoo, settings, dry_run, checkpoint):
         except OdooError as err:
             _logger.error("Odoo error: %s (retrying next period)", err, extra={"event": "odoo_error"})
             odoo.close()
+        except Exception:  # the service outlives one bad pass: log it, log in afresh, try again next period
+            _logger.exception("sync pass failed (retrying next period)", extra={"event": "pass_error"})
+            odoo.close()
         else:
             if report.agencies and all(agency.refused for agency in report.agencies):
                 _logger.error("every agency was refused (environment or protocol): stopping", extra={"event": "exit"})
                 return EXIT_REFUSED
+            if report.errors:  # Odoo failed the pass (login or listing): log in afresh next period
+                odoo.close()
         stop.wait(max(0.0, interval - (time.monotonic() - started)))
     _logger.info("stopped", extra={"event": "stopped"})
     return EXIT_OK

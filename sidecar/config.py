@@ -29,6 +29,8 @@ agency_timeout             NORDIC_SIDECAR_AGENCY_TIMEOUT           30           
 agency_retries             NORDIC_SIDECAR_AGENCY_RETRIES           3                   retries on 5xx / timeout /
                                                                                        malformed body (never 4xx)
 agency_backoff             NORDIC_SIDECAR_AGENCY_BACKOFF           0.5                 first retry delay (doubles)
+agency_max_body            NORDIC_SIDECAR_AGENCY_MAX_BODY          8388608             bytes of one agency answer;
+                                                                                       a larger one is refused
 agencies                   NORDIC_SIDECAR_AGENCIES                 (all)               comma-separated agency
                                                                                        codes to sync
 worker                     NORDIC_SIDECAR_WORKER                   <host>-<pid>        name recorded on claims
@@ -43,6 +45,8 @@ import re
 import socket
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlsplit
+
+from .agency import MAX_BODY
 
 try:
     import tomllib
@@ -94,6 +98,7 @@ class Settings:
     agency_timeout: float = 30.0
     agency_retries: int = 3
     agency_backoff: float = 0.5
+    agency_max_body: int = MAX_BODY
     agencies: str = ""
     worker: str = field(default_factory=_default_worker)
     log_format: str = "text"
@@ -200,7 +205,7 @@ def _apply_url(settings):
 def _validate(settings):
     if settings.odoo_protocol not in ("jsonrpc", "jsonrpc+ssl"):
         raise ConfigError("odoo_protocol must be jsonrpc or jsonrpc+ssl")
-    for name in ("batch_size", "changes_page", "max_batches", "odoo_port"):
+    for name in ("batch_size", "changes_page", "max_batches", "odoo_port", "agency_max_body"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name} must be at least 1")
     if settings.changes_page > 10000:

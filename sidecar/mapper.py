@@ -115,6 +115,12 @@ class NordicV1Mapper:
         }
         if neutral["kind"] is None:
             return {**neutral, "error": f"unknown change type {kind!r}"}
+        if not isinstance(neutral["data"], dict):
+            return {
+                **neutral,
+                "data": {"raw": repr(neutral["data"])[:500]},
+                "error": "the change's data is not an object",
+            }
         if neutral["kind"] in ("payment", "fee", "interest"):
             return {**neutral, "amount": change.get("amount"), "currency": change.get("currency")}
         if neutral["kind"] == "dispute":
@@ -124,6 +130,18 @@ class NordicV1Mapper:
         # The agency reports a dispute as a change of type dispute, or as the status disputed.
         kind = "dispute" if status == "disputed" else neutral["kind"]
         return {**neutral, "kind": kind, "state": self.STATES[status], "agency_status": status}
+
+    def cursor_after(self, cursor, since):
+        """Whether the feed's ``cursor`` lies past ``since`` (None: the feed's start).
+
+        The protocol's cursors are opaque strings in the feed's order; decimal ones (the sandbox's, and any
+        agency's sequence numbers) are compared as numbers, any other can only be told apart from ``since``.
+        """
+        if since is None:
+            return True
+        if cursor.isascii() and cursor.isdigit() and since.isascii() and since.isdigit():
+            return int(cursor) > int(since)
+        return cursor != since
 
     def to_command(self, command):
         """(endpoint, body) of an Odoo command; MappingError for an action the protocol does not have."""

@@ -3,8 +3,14 @@
 Only the batch methods of ``nordic.collection.case`` (see docs/rpc-contract.md, ``sidecar_*``) are called,
 each with one ``execute_kw``: never a per-record call. ``calls`` counts every JSON-RPC request (the three of the
 login included) for the benchmark and the logs.
+
+Only a login Odoo refuses (wrong login or API key, access denied, a database that does not exist) is an
+:class:`OdooAuthError`, a configuration error. Anything else on the way (Odoo unreachable, a proxy's 5xx, a
+database error such as ``server closed the connection unexpectedly``, an answer that is not JSON-RPC) is an
+:class:`OdooError`: transient, the next run or tick tries again.
 """
 
+import http.client
 import logging
 import urllib.error
 
@@ -22,6 +28,30 @@ class OdooError(Exception):
 
 class OdooAuthError(OdooError):
     """Wrong database, login or API key (a configuration error)."""
+
+
+# Faults of the way to Odoo or of its answer: the network, HTTP errors (urllib's HTTPError is a URLError), a
+# cut connection, a body that is not JSON or not shaped like JSON-RPC.
+_TRANSIENT = (
+    urllib.error.URLError,
+    OSError,
+    http.client.HTTPException,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+)
+
+
+def login_refused(err, database):
+    """Whether an RPCError of the login means Odoo refused it (rather than failed while trying)."""
+    info = err.info if isinstance(err.info, dict) else {}
+    data = info.get("data") if isinstance(info.get("data"), dict) else {}
+    if not info:
+        return True  # odoorpc's own "Wrong login ID or password": Odoo answered the login with no user
+    if str(data.get("name") or "").endswith("AccessDenied"):
+        return True
+    return f'database "{database}" does not exist' in str(data.get("message") or err)
 
 
 class SidecarApi:
@@ -81,9 +111,15 @@ class OdooClient(SidecarApi):
             # odoorpc >= 10 logs in through /jsonrpc common.login, where Odoo accepts an API key as password.
             odoo.login(settings.odoo_db, settings.odoo_login, settings.odoo_api_key)
         except odoorpc.error.RPCError as err:
-            raise OdooAuthError(f"Odoo login as {settings.odoo_login!r} on {settings.odoo_db!r} failed: {err}") from err
-        except (urllib.error.URLError, OSError) as err:
-            raise OdooError(f"Odoo at {settings.odoo_host}:{settings.odoo_port} is unreachable: {err}") from err
+            where = f"Odoo login as {settings.odoo_login!r} on {settings.odoo_db!r}"
+            if login_refused(err, settings.odoo_db):
+                raise OdooAuthError(f"{where} refused: {err}") from err
+            raise OdooError(f"{where} failed on Odoo's side (retried later): {err}") from err
+        except _TRANSIENT as err:
+            raise OdooError(
+                f"Odoo at {settings.odoo_host}:{settings.odoo_port} is unreachable or answered no JSON-RPC: "
+                f"{err.__class__.__name__}: {err}"
+            ) from err
         self._odoo = odoo
         return self
 
@@ -94,8 +130,8 @@ class OdooClient(SidecarApi):
             return self._odoo.execute_kw(MODEL, method, list(args), {})
         except odoorpc.error.RPCError as err:
             raise OdooError(f"{MODEL}.{method}: {err}") from err
-        except (urllib.error.URLError, OSError) as err:
-            raise OdooError(f"{MODEL}.{method}: Odoo unreachable: {err}") from err
+        except _TRANSIENT as err:
+            raise OdooError(f"{MODEL}.{method}: Odoo unreachable or no JSON-RPC answer: {err}") from err
 
     def close(self):
         self._odoo = None

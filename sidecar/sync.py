@@ -48,6 +48,24 @@ class EnvironmentRefused(Exception):
     """This agency must not be synced from this database."""
 
 
+def check_agency(database, agency):
+    """Raise EnvironmentRefused when Odoo's record of ``agency`` alone says it must not be contacted.
+
+    A production agency is reached over https only: its API key and the debtors' data never cross the network
+    in clear. Nor is it contacted at all from a neutralized database (the check after ``/v1/info`` repeats it
+    with what the agency reports). Test agencies (the sandbox on loopback) may use http.
+    """
+    name = agency.get("code") or agency.get("name")
+    if agency.get("environment") == "production":
+        url = agency.get("base_url")
+        if not isinstance(url, str) or not url.strip().lower().startswith("https://"):
+            raise EnvironmentRefused(
+                f"agency {name} is a production agency and its URL {url!r:.200} is not https: refusing to send "
+                f"its API key or any case over an unencrypted connection"
+            )
+    _check_database(database, agency, agency.get("environment"))
+
+
 def check_environment(database, agency, reported):
     """Raise EnvironmentRefused when syncing ``agency`` (Odoo's record) from ``database`` is unsafe.
 
@@ -57,6 +75,11 @@ def check_environment(database, agency, reported):
     name = agency.get("code") or agency.get("name")
     if reported != configured:
         raise EnvironmentRefused(f"agency {name}: configured as {configured} in Odoo but the agency reports {reported}")
+    _check_database(database, agency, reported)
+
+
+def _check_database(database, agency, reported):
+    name = agency.get("code") or agency.get("name")
     if reported == "production" and database.get("neutralized"):
         raise EnvironmentRefused(
             f"agency {name} is a production agency and database {database.get('name')} is neutralized (a copy or "
@@ -108,8 +131,11 @@ class AgencyReport:
         return EXIT_OK
 
     def stats(self):
+        """What the heartbeat tells Odoo; ``error`` (the refusal or the errors, else empty) is the agency's
+        last error there."""
         data = asdict(self)
         data.pop("agency_id")
+        data["error"] = "; ".join(([self.refused] if self.refused else []) + self.errors)[:2000]
         return data
 
 
@@ -163,6 +189,7 @@ class Syncer:
             timeout=(settings.agency_connect_timeout, settings.agency_timeout),
             retries=settings.agency_retries,
             backoff=settings.agency_backoff,
+            max_body=settings.agency_max_body,
         )
 
     def _stopping(self):
@@ -178,9 +205,17 @@ class Syncer:
             _logger.error("cannot list agencies: %s", err, extra={"event": "odoo_error"})
             report.errors.append(str(err))
             return report
-        database = listing.get("database") or {}
+        database = listing.get("database") if isinstance(listing, dict) else None
+        agencies = listing.get("agencies") if isinstance(listing, dict) else None
+        if not isinstance(database, dict) or not isinstance(agencies, list):
+            report.errors.append(f"Odoo's list of agencies is not the contract's: {listing!r:.200}")
+            _logger.error("cannot list agencies: %s", report.errors[-1], extra={"event": "odoo_error"})
+            return report
         wanted = self.settings.agency_codes
-        for agency in listing.get("agencies") or []:
+        for agency in agencies:
+            if not isinstance(agency, dict) or not isinstance(agency.get("id"), int):
+                report.errors.append(f"Odoo listed an agency that is not a record with an id: {agency!r:.200}")
+                continue
             if wanted and agency.get("code") not in wanted:
                 continue
             if self._stopping():
@@ -217,8 +252,12 @@ class Syncer:
         return report
 
     def _sync_steps(self, database, agency, mapper, report, log):
-        client = self._make_agency(agency, mapper)
+        """The steps for one agency. Whatever goes wrong with it (its answers, its URL, a refusal, Odoo) is its
+        report's error or refusal: the run goes on with the next agency."""
+        client = None
         try:
+            check_agency(database, agency)
+            client = self._make_agency(agency, mapper)
             info = client.info()
             check_environment(database, agency, info["environment"])
             if self.check_only:
@@ -239,8 +278,12 @@ class Syncer:
         except (AgencyError, OdooError) as err:
             report.errors.append(str(err))
             _logger.error("agency %s: %s", report.code, err, extra={"event": "sync_error", **log})
+        except Exception as err:  # an answer nobody foresaw must not end the run for the other agencies
+            report.errors.append(f"unexpected {err.__class__.__name__}: {err}"[:1000])
+            _logger.exception("agency %s: unexpected error", report.code, extra={"event": "sync_error", **log})
         finally:
-            client.close()
+            if client is not None:
+                client.close()
 
     # ------------------------------------------------------------------ steps
     def _submit(self, client, mapper, agency, report, log):
@@ -343,8 +386,10 @@ class Syncer:
             changes, next_cursor = client.changes(since=cursor, limit=page_size)
             if not changes:
                 return
-            if next_cursor == cursor:
-                raise AgencyProtocolError(f"GET /v1/changes: the cursor did not move past {cursor!r}")
+            # Odoo's cursor never goes back: a page whose cursor is not past the one read from Odoo (or sent
+            # since) is the agency's error, and neither it nor its cursor reaches Odoo.
+            if not mapper.cursor_after(next_cursor, cursor):
+                raise AgencyProtocolError(f"GET /v1/changes: the cursor {next_cursor!r} does not move past {cursor!r}")
             report.changes_fetched += len(changes)
             self.checkpoint("after_fetch")
             if self.dry_run:
