@@ -11,3 +11,9 @@ class AccountPartialReconcile(models.Model):
         partials = super().create(vals_list)
         self.env["nordic.collection.case"]._queue_claim_reductions(partials)
         return partials
+
+    def unlink(self):
+        """A payment or credit note taken off the invoice again: a report the agency has not received yet is
+        dropped; one it has received is flagged on the case, since the agency's claim is now too low."""
+        self.env["nordic.collection.case"]._undo_claim_reductions(self)
+        return super().unlink()

@@ -144,6 +144,32 @@ class NordicCollectionCase(models.Model):
         commands.case_id._message_log_batch(bodies={case_id: " ".join(texts) for case_id, texts in bodies.items()})
 
     @api.model
+    def _undo_claim_reductions(self, partials):
+        """``partials`` are about to be removed (unreconciled): their reports still pending are withdrawn from the
+        queue; for those already sent the case says that the agency now claims too little."""
+        commands = self.env["nordic.collection.case.command"].sudo().search([("partial_id", "in", partials.ids)])
+        if not commands:
+            return
+        pending = commands.filtered(lambda c: c.state == "pending")
+        sent = commands - pending
+        self._log_queued(
+            pending,
+            lambda command: self.env._(
+                "Not sent to the agency: %(reason)s was taken off the invoice again.", reason=command.reason
+            ),
+        )
+        self._log_queued(
+            sent,
+            lambda command: self.env._(
+                "%(reason)s was taken off the invoice after the agency was told: it now claims %(amount)s too "
+                "little. Settle the difference with the agency.",
+                reason=command.reason,
+                amount=command.data["amount"],
+            ),
+        )
+        as_system(pending).unlink()
+
+    @api.model
     def _claim_reduction_vals(self, case, partial, amount, counterpart):
         credit_note = counterpart.move_type == "out_refund"
         reason = (

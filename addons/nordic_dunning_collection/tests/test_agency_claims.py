@@ -65,6 +65,23 @@ class TestAgencyClaims(NordicCollectionCommon):
             [("creditor_payment", 300.0)],
         )
 
+    def test_unreconciled_payment(self):
+        """A payment taken off the invoice before the sidecar sent its report: the report is dropped. Taken off
+        after the agency was told: the report stays, and the case says the agency now claims too little."""
+        case = self.submitted_case(1000.0)
+        payment = self.pay(case.move_id, 300.0)
+        payment.move_id.line_ids.with_user(self.accountant).remove_move_reconcile()
+        self.assertFalse(self.claim_commands(case))
+        self.assertTrue(case.message_ids.filtered(lambda m: "Not sent to the agency" in (m.body or "")))
+        later = self.pay(case.move_id, 200.0)
+        api = self.Case.with_user(self.sidecar_user)
+        pending = api.sidecar_pending_commands(self.agency.id, 10)
+        api.sidecar_ack_commands(self.agency.id, [{"command_id": c["command_id"], "ok": True} for c in pending])
+        later.move_id.line_ids.with_user(self.accountant).remove_move_reconcile()
+        command = self.claim_commands(case)
+        self.assertEqual((command.state, command.data["amount"]), ("done", 200.0))
+        self.assertTrue(case.message_ids.filtered(lambda m: "claims 200.0 too" in (m.body or "")))
+
     def test_credit_note_reported(self):
         """A credit note of the invoice, set against it as Odoo posts it, lowers the claim: a creditor payment of
         the credited amount."""
