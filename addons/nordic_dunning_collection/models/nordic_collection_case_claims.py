@@ -94,12 +94,12 @@ class NordicCollectionCase(models.Model):
         sidecar from the agency's changes) is already known to it and is not reported back.
         """
         partials = partials.sudo()
-        reported = self.env["nordic.collection.case.command"].sudo().search([("partial_id", "in", partials.ids)])
-        partials -= reported.partial_id
         moves = (partials.debit_move_id | partials.credit_move_id).move_id
         invoices = moves.filtered(lambda m: m.is_sale_document(include_receipts=True))
         if not invoices:
             return self.env["nordic.collection.case.command"]
+        reported = self.env["nordic.collection.case.command"].sudo().search([("partial_id", "in", partials.ids)])
+        partials -= reported.partial_id
         cases = self._claim_cases_locked(invoices)
         # Only a claim the agency has (or was sent) is reduced; a case still in the outbox will be registered
         # with the open amount of its submission.
