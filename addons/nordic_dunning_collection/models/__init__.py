@@ -8,3 +8,8 @@ from . import nordic_collection_case_command
 from . import account_move
 from . import nordic_dunning_event
 from . import nordic_dunning_run
+from . import nordic_collection_case_claims
+from . import account_partial_reconcile
+from . import account_move_holds
+from . import res_partner
+from . import nordic_dunning_dispute

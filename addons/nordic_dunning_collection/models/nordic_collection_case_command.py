@@ -26,7 +26,18 @@ class NordicCollectionCaseCommand(models.Model):
     state = fields.Selection(
         [("pending", "Pending"), ("done", "Done"), ("failed", "Failed")], default="pending", required=True, index=True
     )
+    partial_id = fields.Many2one(
+        "account.partial.reconcile",
+        "Reconciliation reported",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The payment or credit note set against the invoice that this command reports to the agency.",
+    )
     attempts = fields.Integer(readonly=True)
     error = fields.Text(readonly=True)
     done_date = fields.Datetime(readonly=True)
     user_id = fields.Many2one("res.users", "Requested by", default=lambda self: self.env.uid, readonly=True)
+
+    # A reconciliation is reported to the agency once, whoever reconciles and however often the hook runs.
+    _sql_constraints = [("partial_uniq", "unique(partial_id)", "A reconciliation is reported to the agency only once.")]

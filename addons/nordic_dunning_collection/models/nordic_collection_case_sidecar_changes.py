@@ -364,13 +364,14 @@ class NordicCollectionCase(models.Model):
                 paid[p["case"].id] += p["amount"]
                 links.append((p["case"].id, payment.id))
                 change_rows.append((stored[p["change_id"]], payment.id))
+            # Linked before they are reconciled: the agency paid these out, nothing to report back to it.
+            execute_values(
+                self.env.cr,
+                "INSERT INTO nordic_collection_case_payment_rel (case_id, payment_id) VALUES %s ON CONFLICT DO NOTHING",
+                links,
+            )
             if plan:
                 self.env["account.move.line"]._reconcile_plan(plan)
-        execute_values(
-            self.env.cr,
-            "INSERT INTO nordic_collection_case_payment_rel (case_id, payment_id) VALUES %s ON CONFLICT DO NOTHING",
-            links,
-        )
         execute_values(
             self.env.cr,
             "UPDATE nordic_collection_case_change ch SET payment_id = v.pid"
