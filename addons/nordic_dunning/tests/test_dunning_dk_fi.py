@@ -57,6 +57,20 @@ class TestDunningDK(NordicDunningCommon):
         self.assertEqual(run.line_ids.interest_amount, 32.19, "10 days at 3.75 + 8 = 11.75 %")
         self.assertIn("2026-H1", run.rate_warning)
 
+    def test_letter_and_email_in_danish(self):
+        """A Danish customer's letter and e-mail speak of rykker and rykkergebyr (da.po)."""
+        self.env["res.lang"]._activate_lang("da_DK")
+        self.env["ir.module.module"]._load_module_terms(["nordic_dunning"], ["da_DK"])
+        self.customer.lang = "da_DK"
+        self.make_invoice(1000.0, due=date(2026, 3, 2))
+        run = self.build_run(date(2026, 3, 12))
+        run._confirm(letters=False)
+        event = run.event_ids
+        html = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)[0]
+        self.assertIn("Rykkergebyr", html.decode())
+        self.assertIn("Betales senest", html.decode())
+        self.assertIn("Rykkergebyr", event.mail_message_id.body)
+
 
 @tagged("post_install", "-at_install")
 class TestDunningFI(NordicDunningCommon):
@@ -90,3 +104,14 @@ class TestDunningFI(NordicDunningCommon):
         run = self.env["nordic.dunning.run"]
         self.assertFalse(run._dk_fi_fee_allowed("FI", {"due": date(2026, 3, 2)}, date(2026, 3, 15), []))
         self.assertTrue(run._dk_fi_fee_allowed("FI", {"due": date(2026, 3, 2)}, date(2026, 3, 16), []))
+
+    def test_letter_in_finnish(self):
+        """A Finnish customer's letter is a maksumuistutus with its muistutusmaksu (fi.po)."""
+        self.env["res.lang"]._activate_lang("fi_FI")
+        self.env["ir.module.module"]._load_module_terms(["nordic_dunning"], ["fi_FI"])
+        self.customer.lang = "fi_FI"
+        self.make_invoice(1000.0, due=date(2026, 3, 2))
+        event = self.confirm(self.build_run(date(2026, 3, 16)))
+        html = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)[0]
+        self.assertIn("Muistutusmaksu", html.decode())
+        self.assertIn("Maksumuistutus", html.decode())
