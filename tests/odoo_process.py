@@ -61,8 +61,13 @@ def drop_database(db):
 
 
 def odoo_shell(db, code, timeout=600):
-    """Run ``code`` in ``odoo-bin shell`` on db (it must commit itself); returns stdout."""
+    """Run ``code`` in ``odoo-bin shell`` on db (it must commit itself); returns stdout.
+
+    The shell then tells running servers of db to drop their caches (as a request of Odoo's own would): a
+    server must not keep serving, say, a user's companies as they were before the shell changed them.
+    """
     cmd = harness().odoo_cmd(db, "--log-level=warn", shell=True)
+    code = f"{code}\nenv.registry.clear_all_caches()\nenv.registry.signal_changes()\n"
     result = subprocess.run(cmd, input=code, text=True, capture_output=True, timeout=timeout, env=odoo_env())
     if result.returncode or "Traceback" in result.stderr:
         raise RuntimeError(f"odoo shell failed ({result.returncode}):\n{result.stderr[-4000:]}")
