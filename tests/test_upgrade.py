@@ -108,9 +108,15 @@ def test_upgrade_from_single_addon_keeps_every_record(previous_release, capsys):
         assert counts["nordic_collection_case_command"] > 0 and counts["nordic_collection_case_change"] > 0
         assert {"group_nordic_cfo", "group_nordic_clinic_manager", "group_nordic_dunning_sidecar"} <= set(members)
 
+        rates_sql = "SELECT id, country_code, rate_type, date_from, value FROM nordic_dunning_rate ORDER BY id"
+        rates = psql(db, rates_sql).splitlines()
         odoo(ROOT / "addons", db, "-u", "nordic_dunning", "--stop-after-init")
 
         after = snapshot(db)
+        # The legal rates are data: the upgrade adds the newly shipped ones (Denmark, Finland, compensation)
+        # and keeps every rate an accountant had, unchanged.
+        assert psql(db, rates_sql).splitlines()[: len(rates)] == rates, "the legal rates kept"
+        assert after[0].pop("nordic_dunning_rate") >= counts.pop("nordic_dunning_rate")
         assert after[0] == counts, "row counts of the project's tables"
         assert after[1] == sums, "checksums of events, fees, cases, commands, changes and reviews"
         assert after[2] == members, "group members"

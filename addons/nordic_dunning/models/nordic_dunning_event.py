@@ -53,6 +53,11 @@ class NordicDunningEvent(models.Model):
     fee_amount = fields.Monetary("Fee", readonly=True)
     fee_charged = fields.Boolean(readonly=True, help="The fee was booked on the customer's account.")
     interest_amount = fields.Monetary("Late interest", readonly=True)
+    compensation_amount = fields.Monetary(
+        "Late-payment compensation",
+        readonly=True,
+        help="The statutory compensation a business customer owes once per invoice, booked with the fee.",
+    )
     interest_rate = fields.Float("Interest rate (%)", readonly=True, digits=(16, 2))
     interest_charged = fields.Boolean(readonly=True)
     amount_total = fields.Monetary("Total due", readonly=True)

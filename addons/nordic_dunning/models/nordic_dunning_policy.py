@@ -249,6 +249,13 @@ class NordicDunningPolicy(models.Model):
     interest_account_id = fields.Many2one(
         "account.account", string="Interest income account", check_company=True, tracking=True
     )
+    b2b_compensation = fields.Boolean(
+        "Late-payment compensation from businesses",
+        tracking=True,
+        help="Once per invoice, with its first measure, charge a business customer the statutory compensation for "
+        "recovery costs (SE 450 kr, lag (1981:739) 4 a §; DK 310 kr, renteloven § 9 a; FI 40 €; NO the "
+        "standardkompensasjon once recorded). Never charged to consumers.",
+    )
     min_amount = fields.Monetary(
         "Minimum open amount", currency_field="currency_id", help="Smaller open amounts are not dunned."
     )

@@ -35,6 +35,7 @@ class NordicDunningRate(models.Model):
             ("reminder_fee_cap", "Reminder fee cap"),
             ("collection_fee_cap", "Collection demand fee cap"),
             ("inkassosats", "Inkassosats"),
+            ("b2b_compensation", "Late-payment compensation from businesses"),
         ],
         required=True,
         index=True,

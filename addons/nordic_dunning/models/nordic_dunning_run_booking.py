@@ -29,8 +29,10 @@ class NordicDunningRun(models.Model):
         # Only the charged events are read (a run of 100k reminders may have no fee at all; interest
         # shown on a reminder is charged only by a policy that charges it).
         self.env.cr.execute(
-            """SELECT id, fee_amount > 0, %(interest)s AND interest_amount > 0 FROM nordic_dunning_event
-                WHERE id = ANY(%(ids)s::int[]) AND (fee_amount > 0 OR (%(interest)s AND interest_amount > 0))
+            """SELECT id, fee_amount + COALESCE(compensation_amount, 0) > 0, %(interest)s AND interest_amount > 0
+                 FROM nordic_dunning_event
+                WHERE id = ANY(%(ids)s::int[])
+                  AND (fee_amount + COALESCE(compensation_amount, 0) > 0 OR (%(interest)s AND interest_amount > 0))
                 ORDER BY id""",
             {"ids": array_literal(events.ids), "interest": charge_interest},
         )
@@ -46,10 +48,18 @@ class NordicDunningRun(models.Model):
                 charges.append(
                     {
                         "invoice": event.move_id,
-                        "amount": event.fee_amount if kind == "fee" else event.interest_amount,
+                        # A business customer's compensation is booked with the fee (one receivable line,
+                        # reversed with it by a cancellation).
+                        "amount": event.fee_amount + event.compensation_amount
+                        if kind == "fee"
+                        else event.interest_amount,
                         "currency": event.currency_id,
                         "account": account,
-                        "label": _("Reminder fee %s", event.move_id.name)
+                        "label": (
+                            _("Reminder fee and late-payment compensation %s", event.move_id.name)
+                            if event.compensation_amount
+                            else _("Reminder fee %s", event.move_id.name)
+                        )
                         if kind == "fee"
                         else _("Late interest %s", event.move_id.name),
                         "maturity": event.deadline_date,
@@ -78,7 +88,7 @@ class NordicDunningRun(models.Model):
                     [event_ids, line_ids],
                 )
         self.env.cr.execute(
-            "UPDATE nordic_dunning_event SET fee_charged = fee_amount > 0,"
+            "UPDATE nordic_dunning_event SET fee_charged = fee_amount + COALESCE(compensation_amount, 0) > 0,"
             " interest_charged = %s AND interest_amount > 0 WHERE id = ANY(%s)",
             [charge_interest, (fee_events | interest_events).ids],
         )

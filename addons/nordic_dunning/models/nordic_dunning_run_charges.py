@@ -25,7 +25,8 @@ class NordicDunningRun(models.Model):
     _inherit = "nordic.dunning.run"
 
     def _compute_charges(self, rows, day):
-        """{move_id: (fee, interest, interest_rate)} for candidate rows on ``day``, with a few batch queries.
+        """{move_id: (fee, interest, interest_rate, compensation)} for candidate rows on ``day``, with a few batch
+        queries.
 
         Plain data in the loop (it runs for every invoice of a run): level settings are read once, and
         the interest of an amount that stayed constant comes from a rate-days sum cached per start date.
@@ -55,6 +56,7 @@ class NordicDunningRun(models.Model):
         float_roundings = {cid: c.rounding for cid, c in currencies.items()}
         roundings = {cid: Decimal(str(rounding)) for cid, rounding in float_roundings.items()}
         charge_mode = policy.interest_mode == "charge"
+        compensation = self._compensation_on(day)
         result = {}
         for row in rows:
             move_id = row["move_id"]
@@ -86,8 +88,26 @@ class NordicDunningRun(models.Model):
                         rate_days_cache[start] = rate_days(start, day, dec_periods)
                     amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
                 interest = float(amount)
-            result[move_id] = (fee, interest, rate_today)
+            owed = 0.0
+            if compensation and row["is_company"] and level and level["kind"] != "handover":
+                if not any(e["compensation"] for e in move_prior):
+                    owed = compensation
+                    if currency_id != company_currency_id:
+                        owed = company_currency._convert(owed, currencies[currency_id], self.company_id, day)
+                    owed = float_round(owed, precision_rounding=float_roundings[currency_id])
+            result[move_id] = (fee, interest, rate_today, owed)
         return result
+
+    def _compensation_on(self, day):
+        """The statutory compensation a business customer owes once per late invoice when the policy charges
+        it (lag (1981:739) 4 a §, renteloven § 9 a, the Finnish 40 €); 0 without a recorded amount."""
+        policy = self.policy_id
+        if not policy.b2b_compensation:
+            return 0.0
+        value = self.env["nordic.dunning.rate"]._get_value(
+            policy.country_code, "b2b_compensation", day, raise_if_missing=False
+        )
+        return value or 0.0
 
     def _check_rates(self, day):
         """Record (and say in the chatter) which half-yearly rates have no value for ``day`` yet: the run
@@ -195,7 +215,7 @@ class NordicDunningRun(models.Model):
         """{move_id: [event dict]} of the earlier, not cancelled measures, oldest first."""
         self.env.cr.execute(
             """
-            SELECT move_id, date, fee_amount, interest_charged, kind, deadline_date
+            SELECT move_id, date, fee_amount, interest_charged, kind, deadline_date, compensation_amount
               FROM nordic_dunning_event
              WHERE move_id = ANY(%s::int[]) AND state = 'done'
              ORDER BY date, id
@@ -203,7 +223,7 @@ class NordicDunningRun(models.Model):
             [array_literal(move_ids)],
         )
         result = defaultdict(list)
-        for move_id, day, fee, interest_charged, kind, deadline in self.env.cr.fetchall():
+        for move_id, day, fee, interest_charged, kind, deadline, compensation in self.env.cr.fetchall():
             result[move_id].append(
                 {
                     "date": day,
@@ -211,6 +231,7 @@ class NordicDunningRun(models.Model):
                     "interest_charged": interest_charged,
                     "kind": kind,
                     "deadline": deadline,
+                    "compensation": compensation or 0.0,
                 }
             )
         return result

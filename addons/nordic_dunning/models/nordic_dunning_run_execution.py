@@ -91,7 +91,7 @@ class NordicDunningRun(models.Model):
                        l.move_id, m.currency_id, l.level_id,
                        m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
                        COALESCE(m.nordic_disputed_amount, 0), m.invoice_date_due, m.invoice_date,
-                       p.nordic_fee_agreed, p.nordic_fee_agreed_date
+                       p.nordic_fee_agreed, p.nordic_fee_agreed_date, COALESCE(p.is_company, FALSE)
                   FROM nordic_dunning_run_line l
                   JOIN account_move m ON m.id = l.move_id
                   JOIN res_partner p ON p.id = m.commercial_partner_id
@@ -105,7 +105,7 @@ class NordicDunningRun(models.Model):
         )
         return self._fetch_dicts(
             "id name reason not_sent young changed move_id currency_id level_id residual total disputed "
-            "due invoice_date fee_agreed fee_agreed_date"
+            "due invoice_date fee_agreed fee_agreed_date is_company"
         )
 
     def _skip_settled(self, rows):
@@ -154,9 +154,13 @@ class NordicDunningRun(models.Model):
             )
 
     def _execution_overrides(self, changed, day):
-        """{move_id: (fee, interest)} recomputed for the invoices whose open amount changed since the run
-        was built (a partial payment, a dispute); the other lines are executed with their reviewed amounts."""
-        return {move_id: values[:2] for move_id, values in self._compute_charges(changed, day).items()}
+        """{move_id: (fee, interest, compensation)} recomputed for the invoices whose open amount changed since
+        the run was built (a partial payment, a dispute); the other lines are executed with their reviewed
+        amounts."""
+        return {
+            move_id: (fee, interest, compensation)
+            for move_id, (fee, interest, _rate, compensation) in self._compute_charges(changed, day).items()
+        }
 
     def _create_events(self, overrides, day):
         """Insert the events of the proposed lines (one statement). The lines are not written: a proposed
@@ -192,14 +196,16 @@ class NordicDunningRun(models.Model):
                 SELECT * FROM unnest(%(lv_id)s::int[], %(lv_seq)s::int[], %(lv_kind)s::varchar[],
                                      %(lv_deadline)s::date[], %(lv_email)s::bool[], %(lv_letter)s::bool[],
                                      %(lv_call)s::bool[])
-            ), ov(move_id, fee, interest) AS MATERIALIZED (
-                SELECT * FROM unnest(%(ov_move)s::int[], %(ov_fee)s::numeric[], %(ov_interest)s::numeric[])
+            ), ov(move_id, fee, interest, compensation) AS MATERIALIZED (
+                SELECT * FROM unnest(%(ov_move)s::int[], %(ov_fee)s::numeric[], %(ov_interest)s::numeric[],
+                                     %(ov_compensation)s::numeric[])
             ), src AS (
                 SELECT l.id AS line_id, l.move_id, l.level_id,
                        lv.sequence, lv.kind, lv.deadline, lv.email, lv.letter, lv.call,
                        m.amount_residual - COALESCE(m.nordic_disputed_amount, 0) AS residual,
                        COALESCE(ov.fee, l.fee_amount, 0) AS fee,
                        CASE WHEN %(shows)s THEN COALESCE(ov.interest, l.interest_amount, 0) ELSE 0 END AS interest,
+                       COALESCE(ov.compensation, l.compensation_amount, 0) AS compensation,
                        COALESCE(m.payment_reference, m.name) AS reference
                   FROM nordic_dunning_run_line l
                   JOIN account_move m ON m.id = l.move_id
@@ -209,11 +215,11 @@ class NordicDunningRun(models.Model):
             ), ins AS (
                 INSERT INTO nordic_dunning_event
                     (move_id, line_id, level_sequence, kind, date, deadline_date,
-                     amount_residual, fee_amount, interest_amount, interest_rate, amount_total, payment_reference,
-                     channel_email, channel_letter, channel_call, state)
+                     amount_residual, fee_amount, interest_amount, compensation_amount, interest_rate, amount_total,
+                     payment_reference, channel_email, channel_letter, channel_call, state)
                 SELECT move_id, line_id, sequence, kind, %(day)s, deadline,
-                       residual, fee, interest, CASE WHEN interest <> 0 THEN %(rate)s ELSE 0 END,
-                       residual + fee + interest, reference, email, letter, call, 'done'
+                       residual, fee, interest, compensation, CASE WHEN interest <> 0 THEN %(rate)s ELSE 0 END,
+                       residual + fee + interest + compensation, reference, email, letter, call, 'done'
                   FROM src
                  ORDER BY line_id
                 RETURNING id
@@ -229,8 +235,9 @@ class NordicDunningRun(models.Model):
                 "lv_letter": [lv[5] for lv in levels],
                 "lv_call": [lv[6] for lv in levels],
                 "ov_move": list(overrides),
-                "ov_fee": [fee for fee, _interest in overrides.values()],
-                "ov_interest": [interest for _fee, interest in overrides.values()],
+                "ov_fee": [values[0] for values in overrides.values()],
+                "ov_interest": [values[1] for values in overrides.values()],
+                "ov_compensation": [values[2] for values in overrides.values()],
                 "shows": shows_interest,
                 "run": self.id,
                 "day": day,

@@ -30,6 +30,7 @@ class NordicDunningRunLine(models.Model):
     amount_residual = fields.Monetary("Open amount")
     fee_amount = fields.Monetary("Fee")
     interest_amount = fields.Monetary("Late interest")
+    compensation_amount = fields.Monetary("Late-payment compensation")
     amount_total = fields.Monetary("Total due", compute="_compute_amount_total")
     first_measure = fields.Boolean(help="The invoice has never been dunned before.")
     # What the review decided; a proposed line of a confirmed run is done (see ``state``). Confirming a
@@ -75,10 +76,10 @@ class NordicDunningRunLine(models.Model):
                 domain += [("decision", "=", state)]
         return ["!", *domain] if operator in ("!=", "not in") else domain
 
-    @api.depends("amount_residual", "fee_amount", "interest_amount")
+    @api.depends("amount_residual", "fee_amount", "interest_amount", "compensation_amount")
     def _compute_amount_total(self):
         for line in self:
-            line.amount_total = line.amount_residual + line.fee_amount + line.interest_amount
+            line.amount_total = line.amount_residual + line.fee_amount + line.interest_amount + line.compensation_amount
 
     def _compute_event_id(self):
         """The event of a done line (one per line)."""

@@ -59,7 +59,7 @@ class NordicDunningRun(models.Model):
                    m.amount_residual - COALESCE(m.nordic_disputed_amount, 0), m.amount_total,
                    m.invoice_date_due, m.invoice_date,
                    m.nordic_is_sent, s.level_id IS NULL, p.nordic_fee_agreed,
-                   p.nordic_fee_agreed_date, COALESCE(m.nordic_disputed_amount, 0)
+                   p.nordic_fee_agreed_date, COALESCE(m.nordic_disputed_amount, 0), COALESCE(p.is_company, FALSE)
               FROM nordic_dunning_status s
               JOIN account_move m ON m.id = s.move_id
               JOIN res_partner p ON p.id = m.commercial_partner_id
@@ -94,7 +94,7 @@ class NordicDunningRun(models.Model):
         # Only what the charges and the lines need: a run may fetch 100k rows.
         return self._fetch_dicts(
             "move_id currency_id level_id residual total due invoice_date sent first fee_agreed "
-            "fee_agreed_date disputed"
+            "fee_agreed_date disputed is_company"
         )
 
     def _fetch_dicts(self, columns):
@@ -115,10 +115,12 @@ class NordicDunningRun(models.Model):
             self.env.cr.execute(
                 """
                 INSERT INTO nordic_dunning_run_line
-                    (run_id, move_id, level_id, amount_residual, fee_amount, interest_amount, first_measure, decision)
-                SELECT %s, u.move_id, u.level_id, u.residual, u.fee, u.interest, u.first, 'proposed'
-                  FROM unnest(%s::int[], %s::int[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[])
-                       AS u(move_id, level_id, residual, fee, interest, first)
+                    (run_id, move_id, level_id, amount_residual, fee_amount, interest_amount, compensation_amount,
+                     first_measure, decision)
+                SELECT %s, u.move_id, u.level_id, u.residual, u.fee, u.interest, u.compensation, u.first, 'proposed'
+                  FROM unnest(%s::int[], %s::int[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[],
+                              %s::bool[])
+                       AS u(move_id, level_id, residual, fee, interest, compensation, first)
                 """,
                 [
                     self.id,
@@ -127,6 +129,7 @@ class NordicDunningRun(models.Model):
                     array_literal(c["residual"] for c in lines),
                     array_literal(charges[c["move_id"]][0] for c in lines),
                     array_literal(charges[c["move_id"]][1] for c in lines),
+                    array_literal(charges[c["move_id"]][3] for c in lines),
                     array_literal(c["first"] for c in lines),
                 ],
             )

@@ -260,3 +260,33 @@ class TestLateInterestWhenPaid(NordicDunningCommon):
         )
         self.assertEqual((lines.move_id.line_ids - lines).account_id.code, "8313")
         self.assertFalse(self.policy._charge_late_interest(date(2026, 4, 3)), "charged only once")
+
+
+@tagged("post_install", "-at_install")
+class TestBusinessCompensation(NordicDunningCommon):
+    """Lag (1981:739) 4 a §: a business debtor owes 450 kr förseningsersättning once per late invoice."""
+
+    def test_once_per_invoice_and_never_to_consumers(self):
+        """With the policy's compensation on, a company's first reminder carries 450 kr, booked on its account
+        with the fee; its second reminder none; a consumer's reminder none."""
+        self.policy.b2b_compensation = True
+        company = self.customer.copy({"name": "Tandteknik AB", "is_company": True})
+        business = self.make_invoice(1000.0, due=date(2026, 4, 1), partner=company)
+        consumer = self.make_invoice(1000.0, due=date(2026, 4, 1))
+        run = self.build_run(date(2026, 4, 10))
+        by_move = {line.move_id: line.compensation_amount for line in run.line_ids}
+        self.assertEqual(by_move, {business: 450.0, consumer: 0.0})
+        events = self.confirm(run)
+        event = events.filtered(lambda e: e.move_id == business)
+        self.assertEqual(event.amount_total, 1450.0 + event.interest_amount)
+        self.assertTrue(event.fee_charged)
+        self.assertEqual(event.fee_move_line_id.debit, 450.0)
+        self.assertEqual(event.fee_move_line_id.partner_id, company)
+        second = self.confirm(self.build_run(date(2026, 4, 17)))
+        self.assertEqual(second.mapped("compensation_amount"), [0.0, 0.0], "once per invoice")
+
+    def test_off_by_default(self):
+        """A policy that does not ask for it charges nobody."""
+        company = self.customer.copy({"name": "Tandteknik AB", "is_company": True})
+        self.make_invoice(1000.0, due=date(2026, 4, 1), partner=company)
+        self.assertEqual(self.build_run(date(2026, 4, 10)).line_ids.compensation_amount, 0.0)
