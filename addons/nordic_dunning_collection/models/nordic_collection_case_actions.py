@@ -48,6 +48,16 @@ class NordicCollectionCase(models.Model):
         cases._hold_or_tell("paused", "to_submit", "resume", _("Resumed by the creditor."))
         return True
 
+    def action_excess_reviewed(self):
+        """A Dunning manager has settled what the agency paid above the claim (refunded the debtor, or agreed
+        with the agency): the flag goes, the amount stays on the case as a record."""
+        if not (self.env.su or self.env.user.has_group("nordic_dunning.group_nordic_dunning_manager")):
+            raise AccessError(_("Only a Dunning manager can close the review of a payment above the claim."))
+        cases = self._as_dunning_user().filtered("excess_review")
+        cases.write({"excess_review": False})
+        cases.activity_feedback(["mail.mail_activity_data_todo"], feedback=_("Payment above the claim reviewed."))
+        return True
+
     def _hold_or_tell(self, state, target, action, reason):
         """Cases in ``state`` the agency never received simply move to ``target``; the agency is told ``action``
         for the others."""

@@ -227,7 +227,8 @@ class TestCollectionAttacks(NordicCollectionCommon):
 
     def test_payment_above_the_claim_is_held(self):
         """Attack (or error): the agency reports a payment of 5000 on a claim of 1000. Applied up to the claim;
-        the excess is held on the change and the case with an activity for review, never a customer credit."""
+        the excess is held on the change and the case with an activity for review, never a customer credit. Only a
+        manager closes the review (a Dunning user is refused); the amount stays on record."""
         case = self.make_case(1000.0)
         self.submit(case)
         self.Case.with_user(self.sidecar_user).sidecar_apply_changes(
@@ -244,6 +245,11 @@ class TestCollectionAttacks(NordicCollectionCommon):
             [("partner_id", "=", case.partner_id.id), ("reconciled", "=", False), ("credit", ">", 0)]
         )
         self.assertFalse(outstanding.filtered(lambda line: line.account_id.account_type == "asset_receivable"))
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            self.as_attacker(case, self.user).action_excess_reviewed()
+        self.as_attacker(case, self.manager).action_excess_reviewed()
+        case.invalidate_recordset()
+        self.assertEqual((case.excess_review, case.amount_excess), (False, 4000.0))
 
     def test_lagging_sidecar_cannot_rewind_the_cursor(self):
         """Attack: a lagging sidecar resends an older page with an older cursor. The stored cursor keeps the
