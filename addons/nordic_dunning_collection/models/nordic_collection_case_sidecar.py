@@ -183,7 +183,12 @@ class NordicCollectionCase(models.Model):
     def sidecar_record_submissions(self, agency_id, results):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
-        results = [r for r in results or [] if isinstance(r, dict) and r.get("uuid")]
+        # What the agency answered, relayed: a key that is no text (or holds a NUL) names no case of ours.
+        results = [
+            r
+            for r in (results if isinstance(results, list) else [])
+            if isinstance(r, dict) and isinstance(r.get("uuid"), str) and r["uuid"] and "\x00" not in r["uuid"]
+        ]
         cases = self.search([("agency_id", "=", agency.id), ("uuid", "in", [str(r["uuid"]) for r in results])])
         by_uuid = {case.uuid: case for case in cases}
         now = fields.Datetime.now()
@@ -207,9 +212,11 @@ class NordicCollectionCase(models.Model):
             if not result.get("external_id"):
                 unknown.append(result["uuid"])
                 continue
-            if case.external_id == str(result["external_id"]):
+            external_id = str(result["external_id"]).replace("\x00", "")[:128]
+            if case.external_id == external_id:
                 continue  # already recorded: a repeated call changes nothing
-            ok_rows.append((case.id, str(result["external_id"]), str(result.get("ocr") or "") or None, label or None))
+            ocr = str(result.get("ocr") or "").replace("\x00", "")[:64] or None
+            ok_rows.append((case.id, external_id, ocr, label or None))
             if case.state in ("to_submit", "submitting"):
                 registered[state] |= case
         if ok_rows:
@@ -270,7 +277,11 @@ class NordicCollectionCase(models.Model):
     def sidecar_ack_commands(self, agency_id, acks):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
-        acks = [a for a in acks or [] if isinstance(a, dict) and a.get("command_id")]
+        acks = [
+            a
+            for a in (acks if isinstance(acks, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("command_id"), int) and not isinstance(a["command_id"], bool)
+        ]
         commands = (
             self.env["nordic.collection.case.command"]
             .sudo()
