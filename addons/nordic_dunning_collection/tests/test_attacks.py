@@ -298,6 +298,35 @@ class TestCollectionAttacks(NordicCollectionCommon):
         result = api.sidecar_apply_changes(self.agency.id, [early])
         self.assertEqual(result["duplicates"], 1)
 
+    def test_change_the_books_refuse_is_quarantined_alone(self):
+        """A payment the books refuse (no bank journal to book it in) does not fail the page: it is quarantined
+        with the reason while the state change beside it applies; once a journal is set a manager re-applies it."""
+        case = self.make_case(1000.0)
+        self.submit(case)
+        banks = self.env["account.journal"].search([("company_id", "=", self.company.id), ("type", "=", "bank")])
+        self.agency.payment_journal_id = False
+        banks.active = False
+        api = self.Case.with_user(self.sidecar_user)
+        page = [
+            self.change(case, "lock-pay", kind="payment", amount=400.0),
+            self.change(case, "lock-state", state="active", label="ACTIVE", when="2026-05-03T10:00:00Z"),
+        ]
+        result = api.sidecar_apply_changes(self.agency.id, page, cursor="40")
+        self.assertEqual((result["applied"], [q["id"] for q in result["quarantined"]]), (1, ["lock-pay"]))
+        row = case.change_ids.filtered(lambda c: c.change_id == "lock-pay")
+        case.invalidate_recordset()
+        self.assertEqual(
+            (row.state, case.state, case.amount_paid, case.payment_ids),
+            ("quarantined", "active", 0.0, case.payment_ids.browse()),
+        )
+        self.assertIn("No bank journal", row.error)
+        banks.active = True
+        self.agency.payment_journal_id = self.bank_journal
+        row.with_user(self.manager).action_reapply()
+        row.invalidate_recordset()
+        case.invalidate_recordset()
+        self.assertEqual((row.state, case.amount_paid, len(case.payment_ids)), ("applied", 400.0, 1))
+
     # ------------------------------------------------------------------
     # Failures nobody sees
     # ------------------------------------------------------------------
