@@ -2,10 +2,10 @@
 
 It is not Odoo and proves nothing about the addon (tests/test_e2e_sync.py runs the real one); it holds the
 sidecar to the contract: neutral cases, claims with leases, idempotent submissions with a registered state,
-neutral change ids applied once with the cursor stored in the same step, quarantine of changes of an unknown
-kind or state and of those the sidecar could not map, commands and acks. It knows no agency's words.
-``JsonRpcServer`` serves it over the same JSON-RPC endpoints odoorpc uses, so the CLI can run against it as a
-real process.
+neutral change ids applied once with the cursor stored in the same step (and never moved backwards), quarantine
+of changes of an unknown kind or state and of those the sidecar could not map, payments applied up to the open
+claim with the excess held, commands and acks. It knows no agency's words. ``JsonRpcServer`` serves it over the
+same JSON-RPC endpoints odoorpc uses, so the CLI can run against it as a real process.
 """
 
 import json
@@ -59,6 +59,7 @@ class ContractOdoo:
             "paid": 0.0,
             "fees": 0.0,
             "interest": 0.0,
+            "excess": 0.0,
             "dispute": None,
             "submit_count": 0,
             "claims": [],
@@ -94,7 +95,13 @@ class ContractOdoo:
     # --------------------------------------------------------------- contract
     def sidecar_agencies(self):
         with self.lock:
-            return {"database": dict(self.database), "agencies": [dict(a) for a in self.agencies.values()]}
+            # The real Odoo hands out no production API key from a neutralized database (docs/rpc-contract.md,
+            # section 1); the sidecar refuses such an agency before it contacts it.
+            agencies = [
+                dict(a, api_key="") if a["environment"] == "production" and self.database["neutralized"] else dict(a)
+                for a in self.agencies.values()
+            ]
+            return {"database": dict(self.database), "agencies": agencies}
 
     def _check_env(self, agency):
         if agency["environment"] == "production" and self.database["neutralized"]:
@@ -172,7 +179,11 @@ class ContractOdoo:
                     quarantined.append({"id": change_id, "error": error})
                     continue
                 if kind == "payment":
-                    case["paid"] += float(change["amount"])
+                    debt = case["case"]["debts"][0]
+                    claim = debt["principal"] + debt["fees"] + debt["interest"] + case["fees"] + case["interest"]
+                    applied_amount = min(float(change["amount"]), max(claim - case["paid"], 0.0))
+                    case["paid"] += applied_amount
+                    case["excess"] += float(change["amount"]) - applied_amount
                 elif kind == "fee":
                     case["fees"] += float(change["amount"])
                 elif kind == "interest":
@@ -183,7 +194,11 @@ class ContractOdoo:
                     case["dispute"] = change["data"]
                 self.applied[(agency_id, change_id)] = change
                 applied += 1
-            self.agencies[agency_id]["cursor"] = cursor
+            stored = self.agencies[agency_id]["cursor"]
+            if cursor is not None and not (
+                stored and str(stored).isdigit() and str(cursor).isdigit() and int(cursor) < int(stored)
+            ):
+                self.agencies[agency_id]["cursor"] = cursor
             return {"applied": applied, "duplicates": duplicates, "quarantined": quarantined}
 
     def sidecar_pending_commands(self, agency_id, limit):

@@ -1,5 +1,5 @@
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 CLOSED_STATES = ("paid", "partly_paid", "failed", "withdrawn", "cancelled")
 
@@ -85,6 +85,32 @@ class NordicCollectionAgency(models.Model):
     )
 
     _sql_constraints = [("code_uniq", "unique(code)", "The agency code must be unique.")]
+
+    @api.constrains("environment", "base_url")
+    def _check_production_url(self):
+        """A production agency receives debtors' personal data and its API key: only over TLS."""
+        for agency in self:
+            if agency.environment == "production" and not (agency.base_url or "").lower().startswith("https://"):
+                raise ValidationError(
+                    _("Agency %s is a production agency: its base URL must start with https://.", agency.name)
+                )
+
+    @api.constrains("payment_journal_id", "company_ids")
+    def _check_payment_journal(self):
+        """The payment journal belongs to a company the agency serves, or to a parent of one (a branch's
+        payments arrive at its head office's bank)."""
+        for agency in self:
+            journal = agency.payment_journal_id
+            if journal and agency.company_ids and journal.company_id not in agency.company_ids.parent_ids:
+                raise ValidationError(
+                    _(
+                        "The payment journal %(journal)s of agency %(agency)s belongs to %(company)s, which is "
+                        "neither a company the agency serves nor the parent of one.",
+                        journal=journal.display_name,
+                        agency=agency.name,
+                        company=journal.company_id.name,
+                    )
+                )
 
     def _compute_stats(self):
         counts = {}

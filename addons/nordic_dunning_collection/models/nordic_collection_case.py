@@ -1,5 +1,4 @@
 import uuid
-from datetime import timedelta
 
 from stdnum.no import fodselsnummer as no_fodselsnummer
 from stdnum.no import orgnr as no_orgnr
@@ -10,6 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.nordic_dunning.tools.sql import execute_values
+from odoo.addons.nordic_dunning.tools.system import as_system
 
 from .nordic_collection_agency import CLOSED_STATES
 
@@ -38,6 +38,20 @@ ID_VALIDATORS = {
     ("NO", True): (no_orgnr,),
     ("NO", False): (no_fodselsnummer,),
 }
+
+
+class StateLog:
+    """How a state change is written in the status history: who caused it (Odoo, the sidecar, the agency), a
+    note and the agency's word. Only the product's code builds one (:meth:`NordicCollectionCase._logged`); a
+    caller's context value is never one, so no RPC caller can make a history row say "the agency reported it"."""
+
+    __slots__ = ("agency_status", "note", "source")
+
+    def __init__(self, source="odoo", note=False, agency_status=False):
+        self.source, self.note, self.agency_status = source, note, agency_status
+
+
+STATE_LOG_KEY = "nordic_case_state_log"
 
 
 def normalize_id_number(number, country_code, is_company):
@@ -106,6 +120,13 @@ class NordicCollectionCase(models.Model):
     agency_fees = fields.Monetary("Agency fees", readonly=True)
     agency_interest = fields.Monetary("Agency interest", readonly=True)
     amount_paid = fields.Monetary("Paid via agency", readonly=True, copy=False)
+    amount_excess = fields.Monetary(
+        "Paid above the claim",
+        readonly=True,
+        copy=False,
+        help="What the agency forwarded above the open claim: held for review, never credited to the customer.",
+    )
+    excess_review = fields.Boolean("Excess to review", readonly=True, copy=False, tracking=True, index="btree_not_null")
     amount_remaining = fields.Monetary("Remaining", compute="_compute_amount_remaining", store=True)
     recovery_rate = fields.Float(
         "Recovery (%)",
@@ -252,16 +273,22 @@ class NordicCollectionCase(models.Model):
         elif not closing and vals["state"] != "cancelled":
             extra["closed_date"] = False
         result = super().write(dict(vals, **extra))
-        source = self.env.context.get("nordic_case_source", "odoo")
-        note = self.env.context.get("nordic_case_note", False)
+        log = self.env.context.get(STATE_LOG_KEY)
+        if not isinstance(log, StateLog):
+            log = StateLog()
         self._log_states(
             [
-                (case_id, old_state, vals["state"], self.env.context.get("nordic_agency_status"), source, note)
+                (case_id, old_state, vals["state"], log.agency_status, log.source, log.note)
                 for case_id, old_state in old.items()
                 if old_state != vals["state"]
             ]
         )
         return result
+
+    def _logged(self, source, note=False, agency_status=False):
+        """These cases as the product's own writer, whose state changes the history records as caused by
+        ``source`` ("odoo", "sidecar" or "agency") with ``note`` and the agency's word ``agency_status``."""
+        return as_system(self).with_context(**{STATE_LOG_KEY: StateLog(source, note, agency_status)})
 
     def _log_states(self, rows):
         """Insert history rows (case_id, old, new, agency status, source, note) in one statement."""
@@ -354,171 +381,15 @@ class NordicCollectionCase(models.Model):
                 }
             )
         # Thousands of cases at once: no creation log, no follower, no assignment e-mail per case.
-        cases = self.with_context(
-            mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True
-        ).create(vals_list)
+        # The product opens the case for whoever confirmed the run (a Dunning user may not create cases).
+        cases = (
+            as_system(self.sudo())
+            .with_context(mail_create_nolog=True, mail_create_nosubscribe=True, mail_auto_subscribe_no_notify=True)
+            .create(vals_list)
+        )
         for case in cases:
             if case.move_id.id in invalid:
                 case.message_post(body=_("Debtor id number left out: %s", invalid[case.move_id.id]))
             if not case.agency_id:
                 case.message_post(body=_("No collection agency serves this invoice's company or journal."))
         return cases
-
-    # ------------------------------------------------------------------
-    # Buttons
-    # ------------------------------------------------------------------
-
-    def action_notify_agency(self):
-        """The debtor disputed the claim with us: ask the agency to pause the case.
-
-        A case still in the outbox is simply held back: the agency never sees it until resumed.
-        """
-        outbox = self.filtered(lambda c: c.state == "to_submit" and not c.external_id)
-        outbox.write({"state": "paused"})
-        if self - outbox:
-            (self - outbox)._queue_commands("pause", reason=_("The debtor disputes the claim with the creditor."))
-        return True
-
-    def action_resume(self):
-        if any(case.dispute_at_agency and not case.dispute_answer for case in self):
-            raise UserError(_("The agency waits for the answer to the debtor's dispute: uphold or drop the claim."))
-        held = self.filtered(lambda c: c.state == "paused" and not c.external_id)
-        held.write({"state": "to_submit"})
-        if self - held:
-            (self - held)._queue_commands("resume", reason=_("Resumed by the creditor."))
-        return True
-
-    def action_withdraw(self):
-        self._queue_commands("withdraw", reason=_("Withdrawn by the creditor."))
-        return True
-
-    def action_dispute_uphold(self):
-        """Answer the agency's dispute question: the claim stands."""
-        self._answer_dispute("uphold")
-        return True
-
-    def action_dispute_withdraw(self):
-        """Answer the agency's dispute question: the claim is dropped."""
-        self._answer_dispute("withdraw")
-        return True
-
-    def action_cancel(self):
-        """Cancel a case the agency has not received yet."""
-        if any(case.state not in ("to_submit", "failed") or case.external_id for case in self):
-            raise UserError(_("Only a case not yet submitted can be cancelled; withdraw it at the agency instead."))
-        self.write({"state": "cancelled"})
-        return True
-
-    def action_retry(self):
-        """Put a case that failed to submit back in the outbox."""
-        if any(
-            case.state != "to_submit" and not (case.state == "submitting" and not case.external_id) for case in self
-        ):
-            raise UserError(_("Only cases waiting for submission can be retried."))
-        self.write({"state": "to_submit", "claimed_by": False, "claimed_at": False, "last_error": False})
-        return True
-
-    def action_view_invoice(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "view_mode": "form",
-            "res_id": self.move_id.id,
-        }
-
-    # ------------------------------------------------------------------
-    # Hooks
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _on_cases_failed(self, cases):
-        """Hook: the agency reported these cases as failed (a confirmed loss). Nothing to do here; the
-        approval addon (nordic_dunning_approval) proposes the write-off."""
-
-    @api.model
-    def _withdraw_for_events(self, events, reason):
-        """The measures ``events`` were cancelled: stop every open case of their invoices that no standing
-        measure supports any more (the case came from a cancelled hand-over, or the invoice is no longer handed
-        over). A case the agency has not received is cancelled here; the agency is told to withdraw the others.
-        Returns the cases stopped."""
-        cases = self.search([("move_id", "in", events.move_id.ids), ("state", "not in", CLOSED_STATES)])
-        cases = cases.filtered(lambda c: c.event_id in events or c.move_id.nordic_dunning_state != "handed_over")
-        unsent = cases.filtered(lambda c: not c.external_id and c.state in ("to_submit", "paused"))
-        unsent.write({"state": "cancelled", "claimed_by": False, "claimed_at": False})
-        note = _("Dunning measures cancelled: %s", reason)
-        unsent._message_log_batch(bodies={case.id: note for case in unsent})
-        if cases - unsent:
-            (cases - unsent)._queue_commands("withdraw", reason=note)
-        return cases
-
-    # ------------------------------------------------------------------
-    # Commands and disputes
-    # ------------------------------------------------------------------
-
-    def _queue_commands(self, action, reason=False, data=None):
-        """Queue ``action`` for the cases that have no such command pending yet (idempotent)."""
-        cases = self.filtered(lambda c: c.state not in ("withdrawn", "cancelled", "paid"))
-        if not cases:
-            raise UserError(_("These cases are closed: there is nothing to tell the agency."))
-        if any(not case.agency_id for case in cases):
-            raise UserError(_("Choose a collection agency on the case first."))
-        pending = (
-            self.env["nordic.collection.case.command"]
-            .search([("case_id", "in", cases.ids), ("action", "=", action), ("state", "=", "pending")])
-            .case_id
-        )
-        todo = cases - pending
-        commands = self.env["nordic.collection.case.command"].create(
-            [
-                {"case_id": case.id, "action": action, "reason": reason, "data": dict(data or {}, reason=reason or "")}
-                for case in todo
-            ]
-        )
-        for case in todo:
-            case.message_post(
-                body=_("Queued for the agency: %(action)s. %(reason)s", action=action, reason=reason or "")
-            )
-        return commands
-
-    def _answer_dispute(self, answer):
-        cases = self.filtered("dispute_at_agency")
-        if not cases or cases != self:
-            raise UserError(_("Only a dispute reported by the agency can be answered here."))
-        if any(case.dispute_answer for case in cases):
-            raise UserError(_("This dispute was already answered."))
-        cases._queue_commands("dispute_answer", data={"answer": answer, "text": ""})
-        cases.write({"dispute_answer": answer})
-        cases.activity_feedback(["nordic_dunning_collection.mail_activity_type_collection_dispute"])
-        return True
-
-    @api.model
-    def _cron_dispute_deadlines(self):
-        """Remind the responsible user of unanswered agency disputes; withdraw at the deadline."""
-        today = fields.Date.context_today(self)
-        open_disputes = self.search(
-            [
-                ("dispute_at_agency", "=", True),
-                ("dispute_answer", "=", False),
-                ("dispute_reply_by", "!=", False),
-                ("state", "not in", ("withdrawn", "cancelled", "paid")),
-            ]
-        )
-        due = open_disputes.filtered(lambda c: c.dispute_reply_by <= today)
-        to_remind = (open_disputes - due).filtered(
-            lambda c: (
-                not c.dispute_reminded
-                and c.dispute_reply_by - timedelta(days=c.agency_id.dispute_reminder_days or 0) <= today
-            )
-        )
-        template = self.env.ref(
-            "nordic_dunning_collection.mail_template_collection_dispute_reminder", raise_if_not_found=False
-        )
-        if template and to_remind:
-            template.send_mail_batch(to_remind.ids)
-        to_remind.write({"dispute_reminded": True})
-        if due:
-            # Seed 004: an unanswered dispute ends the case at the agency; we withdraw it ourselves first.
-            due._queue_commands("withdraw", reason=_("Dispute not answered by the deadline."))
-            due.write({"dispute_answer": "withdraw"})
-        return to_remind, due

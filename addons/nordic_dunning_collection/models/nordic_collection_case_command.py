@@ -5,6 +5,7 @@ class NordicCollectionCaseCommand(models.Model):
     """An instruction to the agency about one case, queued in Odoo and carried out by the sidecar."""
 
     _name = "nordic.collection.case.command"
+    _inherit = ["nordic.collection.system.record"]
     _description = "Collection agency command"
     _order = "id"
 

@@ -5,6 +5,7 @@ class NordicCollectionCaseHistory(models.Model):
     """One state change of a collection case: when, from what, to what, and who or what caused it."""
 
     _name = "nordic.collection.case.history"
+    _inherit = ["nordic.collection.system.record"]
     _description = "Collection case status history"
     _order = "date desc, id desc"
 

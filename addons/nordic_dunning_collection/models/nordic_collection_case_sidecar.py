@@ -14,6 +14,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.nordic_dunning.tools.sql import execute_values
+from odoo.addons.nordic_dunning.tools.system import as_system
 
 from .nordic_collection_agency import CLOSED_STATES
 from .nordic_collection_case import REGISTERED_STATES
@@ -32,7 +33,7 @@ def agency_label(value):
         return False
     if not isinstance(value, str):
         raise ValueError(f"agency_status must be a text, got {type(value).__name__}")
-    return value[:64]
+    return value.replace("\x00", "")[:64]
 
 
 def registered_state(result):
@@ -62,7 +63,8 @@ class NordicCollectionCase(models.Model):
             or user.has_group("base.group_system")
         ):
             raise AccessError(_("Only the collection sidecar may call this method."))
-        return self.sudo()
+        # The sidecar's writes are the product's own (tools/system): a case's state, amounts, agency reports.
+        return as_system(self.sudo())
 
     @api.model
     def _sidecar_agency(self, agency_id, check_environment=True):
@@ -116,9 +118,10 @@ class NordicCollectionCase(models.Model):
         self = self._sidecar_check()
         params = self.env["ir.config_parameter"].sudo()
         agencies = self.env["nordic.collection.agency"].sudo().search([])
+        neutralized = bool(params.get_param("database.is_neutralized"))
         return {
             "database": {
-                "neutralized": bool(params.get_param("database.is_neutralized")),
+                "neutralized": neutralized,
                 "uuid": params.get_param("database.uuid") or "",
                 "name": self.env.cr.dbname,
             },
@@ -128,7 +131,8 @@ class NordicCollectionCase(models.Model):
                     "code": agency.code,
                     "name": agency.name,
                     "base_url": agency.base_url,
-                    "api_key": agency.api_key or "",
+                    # A neutralized copy never hands out a production key (the sidecar refuses the agency too).
+                    "api_key": "" if neutralized and agency.environment == "production" else agency.api_key or "",
                     "protocol": agency.protocol,
                     "environment": agency.environment,
                     "allow_test_from_production": agency.allow_test_from_production,
@@ -166,13 +170,9 @@ class NordicCollectionCase(models.Model):
             lambda c: c.move_id.state != "posted" or c.move_id.payment_state in ("paid", "in_payment", "reversed")
         )
         if settled:
-            settled.with_context(nordic_case_source="sidecar", nordic_case_note=_("Settled before submission")).write(
-                {"state": "cancelled"}
-            )
+            settled._logged("sidecar", _("Settled before submission")).write({"state": "cancelled"})
         cases -= settled
-        cases.with_context(nordic_case_source="sidecar").write(
-            {"state": "submitting", "claimed_by": str(worker or "")[:64], "claimed_at": now}
-        )
+        cases._logged("sidecar").write({"state": "submitting", "claimed_by": str(worker or "")[:64], "claimed_at": now})
         return [{"id": case.id, "uuid": case.uuid, "case": case._sidecar_case()} for case in cases]
 
     # ------------------------------------------------------------------
@@ -183,7 +183,12 @@ class NordicCollectionCase(models.Model):
     def sidecar_record_submissions(self, agency_id, results):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
-        results = [r for r in results or [] if isinstance(r, dict) and r.get("uuid")]
+        # What the agency answered, relayed: a key that is no text (or holds a NUL) names no case of ours.
+        results = [
+            r
+            for r in (results if isinstance(results, list) else [])
+            if isinstance(r, dict) and isinstance(r.get("uuid"), str) and r["uuid"] and "\x00" not in r["uuid"]
+        ]
         cases = self.search([("agency_id", "=", agency.id), ("uuid", "in", [str(r["uuid"]) for r in results])])
         by_uuid = {case.uuid: case for case in cases}
         now = fields.Datetime.now()
@@ -207,9 +212,11 @@ class NordicCollectionCase(models.Model):
             if not result.get("external_id"):
                 unknown.append(result["uuid"])
                 continue
-            if case.external_id == str(result["external_id"]):
+            external_id = str(result["external_id"]).replace("\x00", "")[:128]
+            if case.external_id == external_id:
                 continue  # already recorded: a repeated call changes nothing
-            ok_rows.append((case.id, str(result["external_id"]), str(result.get("ocr") or "") or None, label or None))
+            ocr = str(result.get("ocr") or "").replace("\x00", "")[:64] or None
+            ok_rows.append((case.id, external_id, ocr, label or None))
             if case.state in ("to_submit", "submitting"):
                 registered[state] |= case
         if ok_rows:
@@ -223,11 +230,11 @@ class NordicCollectionCase(models.Model):
             )
             self.invalidate_model(["external_id", "ocr", "agency_status"])
         for state, recs in registered.items():
-            recs.with_context(nordic_case_source="sidecar").write(
+            recs._logged("sidecar").write(
                 {"state": state, "submitted_date": now, "last_error": False, "last_sync": now}
             )
         for error, recs in failed.items():
-            recs.with_context(nordic_case_source="sidecar", nordic_case_note=error[:200]).write(
+            recs._logged("sidecar", error[:200]).write(
                 {"state": "to_submit", "last_error": error, "claimed_by": False, "claimed_at": False, "last_sync": now}
             )
         return {
@@ -270,7 +277,11 @@ class NordicCollectionCase(models.Model):
     def sidecar_ack_commands(self, agency_id, acks):
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
-        acks = [a for a in acks or [] if isinstance(a, dict) and a.get("command_id")]
+        acks = [
+            a
+            for a in (acks if isinstance(acks, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("command_id"), int) and not isinstance(a["command_id"], bool)
+        ]
         commands = (
             self.env["nordic.collection.case.command"]
             .sudo()
@@ -309,7 +320,7 @@ class NordicCollectionCase(models.Model):
                 )
         done.write({"state": "done", "done_date": now, "error": False})
         for state, cases in effects.items():
-            cases.with_context(nordic_case_source="sidecar").write({"state": state})
+            cases._logged("sidecar").write({"state": state})
         return {"done": len(done), "failed": len(acks) - len(done)}
 
     # ------------------------------------------------------------------
@@ -325,13 +336,14 @@ class NordicCollectionCase(models.Model):
         stats = info.get("stats") or {}
         if info.get("agency_id"):
             agency = self._sidecar_agency(info["agency_id"], check_environment=False)
-            agency.write(
-                {
-                    "last_sync": now,
-                    "last_worker": worker,
-                    "last_error": (stats.get("error") if isinstance(stats, dict) else None) or False,
-                }
-            )
+            vals = {"last_sync": now, "last_worker": worker}
+            # A heartbeat that reports failures sets the error; a clean one clears it only while the feed moves.
+            error = agency._sidecar_heartbeat_error(stats)
+            if error:
+                vals["last_error"] = error
+            elif not agency.feed_stalled:
+                vals["last_error"] = False
+            agency.write(vals)
         self.env["ir.config_parameter"].sudo().set_param(
             "nordic_dunning.sidecar_heartbeat",
             json.dumps({"worker": worker, "at": _iso(now), "stats": stats}, default=str),

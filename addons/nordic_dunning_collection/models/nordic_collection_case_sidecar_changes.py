@@ -9,68 +9,41 @@ Each change is applied once (its id is stored).
 """
 
 import json
+import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_is_zero
 
 from odoo.addons.nordic_dunning.tools.sql import execute_values
 
-from .nordic_collection_case import AGENCY_STATES
-from .nordic_collection_case_sidecar import agency_label
+from .nordic_collection_case_sidecar_parse import change_identifier, clean_text, json_safe, text_or_none
 
-CHANGE_KINDS = ("state", "payment", "fee", "interest", "dispute")
-AMOUNT_KINDS = ("payment", "fee", "interest")
+_logger = logging.getLogger(__name__)
 
 
-def _text_or_none(value):
-    return value[:64] if isinstance(value, str) else None
-
-
-def _parse_datetime(value):
-    """Naive UTC datetime of an ISO 8601 string (with or without offset)."""
-    if not isinstance(value, str) or not value:
-        raise ValueError("occurred_at is missing")
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo:
-        moment = (moment - moment.utcoffset()).replace(tzinfo=None)
-    return moment
-
-
-# The sidecar API is split in two files (its calls, and the agency changes it applies) to keep each short.
+# The sidecar API is split in files (its calls, validating changes, applying them) to keep each short.
 # pylint: disable=consider-merging-classes-inherited
 class NordicCollectionCase(models.Model):
     _inherit = "nordic.collection.case"
 
     @api.model
     def sidecar_apply_changes(self, agency_id, changes, cursor=None):
+        """Apply one page of the agency's feed: each change on its own, the bad ones quarantined with their
+        reason, a change id seen before never again; the stored cursor only moves forward."""
         self = self._sidecar_check()
         agency = self._sidecar_agency(agency_id)
         changes = changes if isinstance(changes, list) else []
-        refs = {c["uuid"] for c in changes if isinstance(c, dict) and isinstance(c.get("uuid"), str)}
-        ext_ids = {str(c.get("external_id")) for c in changes if isinstance(c, dict) and c.get("external_id")}
-        cases = self.search(
-            [
-                ("agency_id", "=", agency.id),
-                "|",
-                ("uuid", "in", list(refs)),
-                ("external_id", "in", list(ext_ids)),
-            ]
-        )
-        by_uuid = {case.uuid: case for case in cases}
-        by_ext = {case.external_id: case for case in cases if case.external_id}
-
+        by_uuid, by_ext = self._sidecar_find_cases(agency, changes)
+        identifiers = [change_identifier(change) for change in changes]
         self.env.cr.execute(
             "SELECT change_id FROM nordic_collection_case_change WHERE agency_id = %s AND change_id = ANY(%s)",
-            [agency.id, [str(c["id"]) for c in changes if isinstance(c, dict) and c.get("id")]],
+            [agency.id, [cid for cid in identifiers if cid is not None]],
         )
         seen = {row[0] for row in self.env.cr.fetchall()}
         duplicates = 0
         valid, quarantined = [], []
-        for change in changes:
-            change_id = str(change["id"]) if isinstance(change, dict) and change.get("id") not in (None, "") else None
+        for change, change_id in zip(changes, identifiers, strict=True):
             if change_id is not None and change_id in seen:
                 duplicates += 1
                 continue
@@ -78,89 +51,90 @@ class NordicCollectionCase(models.Model):
                 seen.add(change_id)
             try:
                 parsed = self._sidecar_parse_change(change, by_uuid, by_ext, change_id)
-            except (ValueError, TypeError, KeyError) as exc:
-                quarantined.append((change_id, change, str(exc) or exc.__class__.__name__))
+            except Exception as exc:  # the agency's input: whatever breaks, breaks this change only
+                quarantined.append((change_id, change, clean_text(str(exc), 2000) or exc.__class__.__name__))
                 continue
             valid.append(parsed)
-        if any(p["kind"] == "payment" for p in valid) and not agency.payment_journal_id:
-            # A configuration error, not a bad change: refuse the whole batch so nothing is half applied.
-            raise UserError(_("Set a payment journal on agency %s before its payments can be recorded.", agency.name))
 
         stored = self._sidecar_store_changes(agency, valid, quarantined)
         duplicates += len(valid) - len([p for p in valid if p["change_id"] in stored])
         valid = [p for p in valid if p["change_id"] in stored]
         valid.sort(key=lambda p: p["occurred_at"])
-        self._sidecar_apply_valid(agency, valid, stored)
-
-        now = fields.Datetime.now()
-        vals = {"last_sync": now}
-        if cursor is not None:
-            vals["cursor"] = str(cursor)
-        agency.write(vals)
+        failed = self._sidecar_apply_isolated(agency, valid, stored)
+        problems = [(cid, error) for cid, _change, error in quarantined] + failed
+        agency._sidecar_record_pass(len(valid) - len(failed), len(valid) + len(quarantined), problems, cursor)
         return {
-            "applied": len(valid),
+            "applied": len(valid) - len(failed),
             "duplicates": duplicates,
-            "quarantined": [{"id": cid, "error": error} for cid, _change, error in quarantined],
+            "quarantined": [{"id": cid, "error": error} for cid, error in problems],
         }
 
     @api.model
-    def _sidecar_parse_change(self, change, by_uuid, by_ext, change_id):
-        """A validated change dict, or ValueError saying what is wrong with it."""
-        if not isinstance(change, dict):
-            raise ValueError("a change must be an object")
-        if change_id is None:
-            raise ValueError("the change has no id")
-        if change.get("error"):
-            raise ValueError(f"the sidecar could not read the agency's change: {change['error']}")
-        kind = change.get("kind")
-        if kind not in CHANGE_KINDS:
-            raise ValueError(f"unknown change kind {kind!r} (one of {', '.join(CHANGE_KINDS)})")
-        uuid = change.get("uuid")
-        case = (by_uuid.get(uuid) if isinstance(uuid, str) else None) or by_ext.get(
-            str(change.get("external_id") or "")
-        )
-        if not case:
-            raise ValueError("no case of this agency matches uuid / external_id")
-        occurred_at = _parse_datetime(change.get("occurred_at"))
-        data = change.get("data") or {}
-        if not isinstance(data, dict):
-            raise ValueError("data must be an object")
-        label = agency_label(change.get("agency_status"))
-        state = False
-        if kind in ("state", "dispute"):
-            # The agency holds a disputed case: a dispute without a state of its own pauses it.
-            state = change.get("state") or ("paused" if kind == "dispute" else None)
-            if state not in AGENCY_STATES:
-                raise ValueError(f"an agency cannot put a case in state {state!r} (one of {', '.join(AGENCY_STATES)})")
-        amount, currency = 0.0, None
-        if kind in AMOUNT_KINDS:
-            raw = change.get("amount")
-            if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-                raise ValueError("amount is missing or not a number")
-            amount = case.currency_id.round(float(raw))
-            rounding = case.currency_id.rounding
-            if amount < 0 or (kind == "payment" and float_is_zero(amount, precision_rounding=rounding)):
-                raise ValueError(f"invalid amount {raw!r}")
-            currency = case.currency_id.name
-            if change.get("currency") and change["currency"] != currency:
-                raise ValueError(f"currency {change['currency']} differs from the case's {currency}")
-        reply_by = False
-        if kind == "dispute" and data.get("reply_by"):
-            reply_by = fields.Date.to_date(str(data["reply_by"])[:10])
-        return {
-            "change_id": change_id,
-            "kind": kind,
-            "case": case,
-            "state": state,
-            "agency_status": label,
-            "amount": amount,
-            "currency": currency,
-            "occurred_at": occurred_at,
-            "data": data,
-            "raw": change,
-            "reply_by": reply_by,
-            "external_id": str(change.get("external_id") or "") or False,
-        }
+    def _sidecar_apply_isolated(self, agency, valid, stored):
+        """Apply the page at once; should that fail, change by change, each in its own savepoint, so that one
+        change the books refuse (a payment with no journal, a closed period) is quarantined with the reason
+        and the others still apply. Returns [(change id, error)] of those quarantined."""
+        if not valid:
+            return []
+        try:
+            with self.env.cr.savepoint():
+                self._sidecar_apply_valid(agency, valid, stored)
+            return []
+        except Exception:  # found again below, change by change
+            _logger.info("Agency %s: a page of %s changes failed; applying them one by one", agency.code, len(valid))
+        failed = []
+        for parsed in valid:
+            try:
+                with self.env.cr.savepoint():
+                    self._sidecar_apply_valid(agency, [parsed], stored)
+            except Exception as exc:  # quarantined with its reason, for a person to fix
+                failed.append((parsed["change_id"], clean_text(str(exc), 2000) or exc.__class__.__name__))
+        if failed:
+            ids = {parsed["change_id"]: stored[parsed["change_id"]] for parsed in valid}
+            execute_values(
+                self.env.cr,
+                "UPDATE nordic_collection_case_change ch SET state = 'quarantined', error = v.error"
+                " FROM (VALUES %s) AS v(id, error) WHERE ch.id = v.id",
+                [(ids[cid], error) for cid, error in failed],
+            )
+            self.env["nordic.collection.case.change"].invalidate_model(["state", "error"])
+        return failed
+
+    @api.model
+    def _sidecar_reapply(self, changes):
+        """Validate and apply quarantined change rows again, agency by agency (action_reapply of a change).
+        Returns [(change id, error)] of those still failing; they stay quarantined with the new reason."""
+        problems = []
+        for agency in changes.agency_id:
+            rows = changes.filtered(lambda c, a=agency: c.agency_id == a)
+            by_uuid, by_ext = self._sidecar_find_cases(agency, rows.mapped("payload"))
+            valid, stored = [], {}
+            for row in rows:
+                try:
+                    parsed = self._sidecar_parse_change(row.payload, by_uuid, by_ext, row.change_id or None)
+                except Exception as exc:  # the agency's input, as on its first pass
+                    row.write({"error": clean_text(str(exc), 2000) or exc.__class__.__name__})
+                    problems.append((row.change_id, row.error))
+                    continue
+                row.write(
+                    {
+                        "state": "applied",
+                        "error": False,
+                        "case_id": parsed["case"].id,
+                        "type": parsed["kind"],
+                        "case_state": parsed["state"] or False,
+                        "status": parsed["agency_status"] or False,
+                        "amount": parsed["amount"],
+                        "currency": parsed["currency"] or False,
+                        "occurred_at": parsed["occurred_at"],
+                    }
+                )
+                valid.append(parsed)
+                stored[parsed["change_id"]] = row.id
+            self.env.flush_all()
+            valid.sort(key=lambda p: p["occurred_at"])
+            problems += self._sidecar_apply_isolated(agency, valid, stored)
+        return problems
 
     @api.model
     def _sidecar_store_changes(self, agency, valid, quarantined):
@@ -180,7 +154,7 @@ class NordicCollectionCase(models.Model):
                 p["occurred_at"],
                 "applied",
                 None,
-                json.dumps(p["raw"], default=str),
+                json.dumps(json_safe(p["raw"])),
                 uid,
                 now,
             )
@@ -190,7 +164,7 @@ class NordicCollectionCase(models.Model):
                 agency.id,
                 cid,
                 None,
-                _text_or_none(change.get("kind") if isinstance(change, dict) else None),
+                text_or_none(change.get("kind") if isinstance(change, dict) else None),
                 None,
                 None,
                 None,
@@ -198,7 +172,7 @@ class NordicCollectionCase(models.Model):
                 None,
                 "quarantined",
                 error,
-                json.dumps(change, default=str),
+                json.dumps(json_safe(change)),
                 uid,
                 now,
             )
@@ -245,15 +219,15 @@ class NordicCollectionCase(models.Model):
             )
             self.invalidate_model(["external_id"])
             never_marked = self.browse(list(missing_ext)).filtered(lambda c: c.state in ("to_submit", "submitting"))
-            never_marked.with_context(nordic_case_source="agency").write({"state": "submitted", "submitted_date": now})
+            never_marked._logged("agency").write({"state": "submitted", "submitted_date": now})
 
-        self._sidecar_apply_payments(agency, [p for p in valid if p["kind"] == "payment"], stored)
         increments = defaultdict(lambda: [0.0, 0.0])
         for p in valid:
             if p["kind"] == "fee":
                 increments[p["case"].id][0] += p["amount"]
             elif p["kind"] == "interest":
                 increments[p["case"].id][1] += p["amount"]
+        self._sidecar_apply_payments(agency, [p for p in valid if p["kind"] == "payment"], stored, increments)
         if increments:
             execute_values(
                 self.env.cr,
@@ -294,9 +268,8 @@ class NordicCollectionCase(models.Model):
                 newly_failed |= changing
             # An agency's state is never the outbox's: the case is no longer anybody's claim.
             vals = {"state": state, "agency_status": label, "claimed_by": False, "claimed_at": False}
-            agency_ctx = {"nordic_case_source": "agency", "nordic_agency_status": label}
-            (changing - tracked).with_context(**agency_ctx, tracking_disable=True).write(vals)
-            (changing & tracked).with_context(**agency_ctx).write(vals)
+            (changing - tracked)._logged("agency", agency_status=label).with_context(tracking_disable=True).write(vals)
+            (changing & tracked)._logged("agency", agency_status=label).write(vals)
             (cases - changing).write({"agency_status": label})
         ended._sidecar_end_disputes()
         self._on_cases_failed(newly_failed)
@@ -306,87 +279,6 @@ class NordicCollectionCase(models.Model):
             [now, touched.ids],
         )
         self.invalidate_model(["last_sync", "last_error"])
-
-    @api.model
-    def _sidecar_apply_payments(self, agency, payments, stored):
-        """Agency payments become posted inbound payments, reconciled with their invoices."""
-        if not payments:
-            return
-        journal = agency.payment_journal_id
-        by_company = defaultdict(list)
-        for p in payments:
-            by_company[p["case"].company_id].append(p)
-        paid = defaultdict(float)
-        links, change_rows = [], []
-        for company, items in by_company.items():
-            journal_c = (
-                journal
-                if journal.company_id == company
-                else self.env["account.journal"].search(
-                    [("company_id", "=", company.id), ("type", "=", "bank")], limit=1
-                )
-            )
-            if not journal_c:
-                raise UserError(_("No bank journal for agency payments in company %s.", company.name))
-            pay_model = self.env["account.payment"].with_company(company)
-            created = pay_model.create(
-                [
-                    {
-                        "payment_type": "inbound",
-                        "partner_type": "customer",
-                        "partner_id": p["case"].partner_id.id,
-                        "amount": p["amount"],
-                        "currency_id": p["case"].currency_id.id,
-                        "journal_id": journal_c.id,
-                        "company_id": company.id,
-                        "date": p["occurred_at"].date(),
-                        "memo": self.env._(
-                            "%(agency)s payment %(case)s (%(change)s)",
-                            agency=agency.code,
-                            case=p["case"].name,
-                            change=p["change_id"],
-                        ),
-                    }
-                    for p in items
-                ]
-            )
-            created.action_post()
-            plan = []
-            for p, payment in zip(items, created, strict=False):
-                invoice_lines = p["case"].move_id.line_ids.filtered(
-                    lambda line: line.display_type == "payment_term" and not line.reconciled
-                )
-                payment_lines = payment.move_id.line_ids.filtered(
-                    lambda line, accounts=invoice_lines.account_id: line.account_id in accounts and not line.reconciled
-                )
-                if invoice_lines and payment_lines:
-                    plan.append(invoice_lines + payment_lines)
-                paid[p["case"].id] += p["amount"]
-                links.append((p["case"].id, payment.id))
-                change_rows.append((stored[p["change_id"]], payment.id))
-            # Linked before they are reconciled: the agency paid these out, nothing to report back to it.
-            execute_values(
-                self.env.cr,
-                "INSERT INTO nordic_collection_case_payment_rel (case_id, payment_id) VALUES %s ON CONFLICT DO NOTHING",
-                links,
-            )
-            if plan:
-                self.env["account.move.line"]._reconcile_plan(plan)
-        execute_values(
-            self.env.cr,
-            "UPDATE nordic_collection_case_change ch SET payment_id = v.pid"
-            " FROM (VALUES %s) AS v(id, pid) WHERE ch.id = v.id",
-            change_rows,
-        )
-        execute_values(
-            self.env.cr,
-            "UPDATE nordic_collection_case c SET amount_paid = COALESCE(c.amount_paid, 0) + v.paid::numeric "
-            "FROM (VALUES %s) AS v(id, paid) WHERE c.id = v.id",
-            list(paid.items()),
-        )
-        self.invalidate_model(["payment_ids"])
-        self.env["nordic.collection.case.change"].invalidate_model(["payment_id"])
-        self._sidecar_refresh_amounts(list(paid))
 
     @api.model
     def _sidecar_refresh_amounts(self, case_ids):
@@ -417,13 +309,11 @@ class NordicCollectionCase(models.Model):
         if not disputes:
             return
         today = fields.Date.context_today(self)
-        activity_type = self.env.ref("nordic_dunning_collection.mail_activity_type_collection_dispute")
-        model_id = self.env["ir.model"]._get_id(self._name)
         activities = []
         for p in disputes:
             case = p["case"]
             reply_by = p["reply_by"] or today + timedelta(days=agency.dispute_reply_days or 14)
-            text = str(p["data"].get("text") or p["data"].get("reason") or "")
+            text = clean_text(str(p["data"].get("text") or p["data"].get("reason") or ""), 4000)
             # Tracked: the chatter shows the dispute, its deadline and (with the status) the pause.
             case._track_set_log_message(_("The debtor disputes the claim at the agency: collection is paused."))
             case.write(
@@ -436,20 +326,8 @@ class NordicCollectionCase(models.Model):
                     "dispute_answer": False,
                 }
             )
-            activities.append(
-                {
-                    "res_model_id": model_id,
-                    "res_id": case.id,
-                    "activity_type_id": activity_type.id,
-                    "summary": _("Answer the debtor's dispute reported by %s", agency.name),
-                    "note": text,
-                    "user_id": (case.user_id or agency.user_id or self.env.ref("base.user_admin")).id,
-                    "date_deadline": reply_by,
-                    "automated": True,
-                }
-            )
-        # No assignment e-mail from the technical user: the activity itself is the notification.
-        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(activities)
+            activities.append((case, _("Answer the debtor's dispute reported by %s", agency.name), text, reply_by))
+        self._plan_activities("nordic_dunning_collection.mail_activity_type_collection_dispute", activities)
 
     def _sidecar_end_disputes(self):
         """The agency lifted its dispute hold without our answer: no answer is awaited, the deadline is void."""

@@ -4,3 +4,5 @@ from . import test_sidecar_api
 from . import test_sidecar_access
 from . import test_mass_cancel_withdraw
 from . import test_agency_claims
+from . import test_attacks
+from . import test_changes_property

@@ -3,6 +3,7 @@ from datetime import date
 from odoo import Command
 
 from odoo.addons.nordic_dunning.tests.common import NordicDunningCommon
+from odoo.addons.nordic_dunning.tools.system import as_system
 
 
 class NordicCollectionCommon(NordicDunningCommon):
@@ -16,7 +17,7 @@ class NordicCollectionCommon(NordicDunningCommon):
             {
                 "name": "Sandbox agency",
                 "code": "SANDBOX",
-                "base_url": "http://127.0.0.1:8099",
+                "base_url": "https://agency.example",
                 "api_key": "secret-key",
                 "environment": "production",
                 "company_ids": [Command.set(cls.company.ids)],
@@ -38,10 +39,12 @@ class NordicCollectionCommon(NordicDunningCommon):
 
     @classmethod
     def make_case(cls, amount=1000.0, partner=None, agency=None):
-        """A case waiting for submission for a new sent invoice (without going through the runs)."""
+        """A case waiting for submission for a new sent invoice demanded once (its first reminder), opened
+        the way the product opens one (without going through the runs up to the hand-over)."""
         invoice = cls.make_invoice(amount, due=date(2026, 4, 1), partner=partner)
+        cls.env["nordic.dunning.run"]._build_for_policies(cls.policy, date(2026, 4, 10))._confirm(letters=False)
         debtor = invoice.commercial_partner_id
-        return cls.Case.create(
+        return as_system(cls.Case.sudo()).create(
             {
                 "move_id": invoice.id,
                 "company_id": invoice.company_id.id,

@@ -5,6 +5,8 @@ from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.nordic_dunning.tools.system import as_system
+
 from .collection_common import NordicCollectionCommon
 
 
@@ -62,7 +64,7 @@ class TestCollectionCase(NordicCollectionCommon):
         """A case is never created for an invoice without proof of sending."""
         invoice = self.make_invoice(800.0, sent=False)
         with self.assertRaisesRegex(UserError, invoice.name):
-            self.Case.create(
+            as_system(self.Case).create(
                 {
                     "move_id": invoice.id,
                     "company_id": self.company.id,

@@ -40,6 +40,7 @@ class TestCollectionEvidence(NordicDunningCommon):
 
         case = open_invoice.nordic_collection_case_ids
         self.assertEqual(len(case), 1, "the hand-over opened a collection case")
+        case = as_system(case)  # as the agency's reports write it (the sidecar API)
         case.write({"state": "active"})
         self.assertFalse(open_invoice.nordic_collection_exhausted, "collection still running")
         case.write({"state": "surveillance"})

@@ -75,24 +75,25 @@ class TestSidecarApi(NordicCollectionCommon):
                 {
                     "name": "Lock test",
                     "code": "LOCKTEST",
-                    "base_url": "http://x",
+                    "base_url": "https://x",
                     "environment": "production",
                     "company_ids": [Command.set(company.ids)],
                 }
             )
-            cases = env["nordic.collection.case"].create(
-                [
-                    {
-                        "move_id": m.id,
-                        "company_id": company.id,
-                        "partner_id": partner.id,
-                        "currency_id": m.currency_id.id,
-                        "agency_id": agency.id,
-                        "debtor_name": "Lock test debtor",
-                    }
-                    for m in moves
-                ]
+            # Committed fixture rows for the two cursors: written by SQL, as the guard opens cases only for
+            # invoices a committed dunning run demanded (which this locking test does not need).
+            cr.execute(
+                """
+                INSERT INTO nordic_collection_case
+                    (name, uuid, move_id, company_id, partner_id, currency_id, agency_id, state, debtor_name)
+                SELECT 'LOCK/' || m.id, gen_random_uuid()::text, m.id, m.company_id, m.partner_id, m.currency_id,
+                       %s, 'to_submit', 'Lock test debtor'
+                  FROM account_move m WHERE m.id = ANY(%s) ORDER BY m.id
+                RETURNING id
+                """,
+                [agency.id, moves.ids],
             )
+            cases = env["nordic.collection.case"].browse(sorted(row[0] for row in cr.fetchall()))
             ids = {"partner": partner.id, "moves": moves.ids, "agency": agency.id, "cases": cases.ids}
         try:
             with registry.cursor() as cr_a, registry.cursor() as cr_b:
