@@ -63,10 +63,17 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
 
     def _nordic_failed_collection_move_ids(self):
-        """Ids of these invoices with a collection case the agency reported as failed."""
-        return {
-            move_id for move_id, cases in self._nordic_collection_cases().items() if "failed" in cases.mapped("state")
-        }
+        """Ids of these invoices with a collection case the agency reported as failed: the case is failed and
+        an applied change from the agency put it there (the state of a case alone is no agency's report)."""
+        cases = (
+            self.env["nordic.collection.case"].sudo().search([("move_id", "in", self.ids), ("state", "=", "failed")])
+        )
+        reported = (
+            self.env["nordic.collection.case.change"]
+            .sudo()
+            .search([("case_id", "in", cases.ids), ("state", "=", "applied"), ("case_state", "=", "failed")])
+        )
+        return set(reported.case_id.move_id.ids)
 
     def _nordic_writeoff_blockers(self):
         """Reasons why this invoice is not a confirmed loss (empty: it is)."""

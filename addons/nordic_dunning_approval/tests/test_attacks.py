@@ -5,7 +5,9 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .approval_common import NordicApprovalCommon
+from odoo.addons.nordic_dunning_collection.tests.collection_common import NordicCollectionCommon
+
+from .approval_common import NordicApprovalCommon, NordicApproveMixin
 
 # Context keys an attacker may try: base_tier_validation's own switches and the product's old-style keys.
 FORGED_CONTEXT = {
@@ -291,3 +293,51 @@ class TestApprovalAttacks(NordicApprovalCommon):
             with self.assertRaises(AccessError), self.env.cr.savepoint():
                 self.as_attacker(self.clinic_a, user).write(vals)
         self.assertEqual(self.snapshot(self.clinic_a, names), before)
+
+    def test_ledger_only_of_own_clinics(self):
+        """Attack: the clerk of clinic A asks the head-office ledger wizard for clinic B's receivables (download
+        or send). Refused; no file is made and nothing is sent."""
+        self.make_clinic_invoice(2500.0, company=self.clinic_b)
+        wizard = self.as_attacker(self.env["nordic.hq.ledger.wizard"], self.clerk).create(
+            {"company_ids": [Command.set((self.clinic_a | self.clinic_b).ids)], "date": "2026-03-31"}
+        )
+        mails = self.env["mail.mail"].search_count([])
+        for action in (wizard.action_download, wizard.action_send):
+            with self.assertRaises(AccessError), self.env.cr.savepoint():
+                action()
+        self.assertFalse(wizard.attachment_id)
+        self.assertEqual(self.env["mail.mail"].search_count([]), mails)
+
+
+@tagged("post_install", "-at_install")
+class TestCaseWriteOffAttacks(NordicApproveMixin, NordicCollectionCommon):
+    """A Dunning user (who may edit collection cases) trying to turn a case into a write-off."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = cls.company_user("nd_case_attacker", "nordic_dunning.group_nordic_dunning_user")
+
+    def test_case_state_is_no_agency_report(self):
+        """Attack: the user writes a running case to "failed" themselves and writes the invoice off as a
+        confirmed loss, or marks it written off through the case. Refused: only the agency's report of the
+        failure is the evidence, and the write-off marks are the product's own (the case only shows them); nothing
+        is proposed and the invoice is not marked."""
+        case = self.make_case(600.0)
+        self.submit(case)
+        attacker = case.with_user(self.user).with_context(**FORGED_CONTEXT)
+        attacker.write({"state": "failed"})
+        invoice = case.move_id
+        self.assertIn("no collection case reported as failed", invoice._nordic_writeoff_blockers())
+        wizard = (
+            self.env["nordic.writeoff.wizard"]
+            .with_user(self.user)
+            .with_context(**attacker.action_write_off()["context"])
+            .create({})
+        )
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            wizard.action_confirm()
+        # The case shows the invoice's mark read-only: writing it through the case does not reach the invoice.
+        attacker.write({"written_off": True})
+        invoice.invalidate_recordset()
+        self.assertEqual((invoice.nordic_writeoff_move_id, invoice.nordic_written_off), (invoice.browse(), False))
