@@ -12,8 +12,19 @@ APPROVER_GROUPS = ("nordic_dunning_approval.group_nordic_cfo", "nordic_dunning_a
 CLINIC_MANAGER_GROUP = "nordic_dunning_approval.group_nordic_clinic_manager"
 # Who wrote the document and what amount was approved: recorded by the product, never by a caller.
 APPROVAL_SYSTEM_FIELDS = ("nordic_author_ids", "nordic_approved_amount")
-# Fields of a move that may change the amount to approve (the lines themselves are watched on the lines).
-MOVE_AMOUNT_FIELDS = ("line_ids", "invoice_line_ids", "currency_id", "invoice_date", "date", "move_type")
+# Fields of a move that may change what was approved: the amount (the lines themselves are watched on the
+# lines), the customer credited, the invoice credited and the clinic.
+MOVE_APPROVED_FIELDS = (
+    "line_ids",
+    "invoice_line_ids",
+    "currency_id",
+    "invoice_date",
+    "date",
+    "move_type",
+    "partner_id",
+    "reversed_entry_id",
+    "company_id",
+)
 
 
 # account.move is extended by concern, one file each (approval here; write-off and recovery in account_move.py),
@@ -175,14 +186,22 @@ class AccountMove(models.Model):
         if vals.get("state") == "posted":
             self._nordic_check_may_post()
         watched = self.browse()
-        if set(vals) & set(MOVE_AMOUNT_FIELDS):
+        if set(vals) & set(MOVE_APPROVED_FIELDS):
             watched = self.filtered(lambda m: m.state == "draft" and m.nordic_approval_kind)
-        before = {move.id: move.nordic_credit_amount_company for move in watched}
+        before = {move.id: move._nordic_approved_terms() for move in watched}
         result = super().write(vals)
-        watched.filtered(
-            lambda m: m.company_currency_id.compare_amounts(before[m.id], m.nordic_credit_amount_company)
-        )._nordic_lines_edited()
+        watched.filtered(lambda m: before[m.id] != m._nordic_approved_terms())._nordic_lines_edited()
         return result
+
+    def _nordic_approved_terms(self):
+        """What an approval of this move approves: the amount (rounded), the customer, the invoice, the clinic."""
+        self.ensure_one()
+        return (
+            self.company_currency_id.round(self.nordic_credit_amount_company),
+            self.commercial_partner_id.id,
+            self.reversed_entry_id.id,
+            self.company_id.id,
+        )
 
     def _nordic_record_author(self):
         """The acting user becomes an author of these credit notes and write-offs (once)."""
@@ -192,8 +211,8 @@ class AccountMove(models.Model):
             as_system(new).write({"nordic_author_ids": [Command.link(uid)]})
 
     def _nordic_lines_edited(self):
-        """The lines or the amount of these draft moves changed: the acting user becomes an author, and an
-        approval given or requested before no longer holds, so it starts again."""
+        """The lines, the amount or the customer of these draft moves changed: the acting user becomes an author,
+        and an approval given or requested before no longer holds, so it starts again."""
         drafts = self.exists().filtered(lambda m: m.state == "draft" and m.nordic_approval_kind)
         if not drafts:
             return
@@ -203,7 +222,9 @@ class AccountMove(models.Model):
             reviewed.restart_validation()
             for move in reviewed:
                 move.message_post(
-                    body=_("%(user)s changed the lines: the approval starts again.", user=self.env.user.name),
+                    body=_(
+                        "%(user)s changed what was to be approved: the approval starts again.", user=self.env.user.name
+                    ),
                     message_type="comment",
                     subtype_xmlid="mail.mt_note",
                 )

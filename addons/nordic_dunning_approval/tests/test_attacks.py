@@ -180,6 +180,28 @@ class TestApprovalAttacks(NordicApprovalCommon):
             with self.assertRaises(UserError):
                 self.as_user(credit, self.manager_a).validate_tier()
 
+    def test_customer_swap_restarts_the_approval(self):
+        """Attack: once the clinic manager approved a credit of 900 to one patient, the clerk gives it to another
+        customer (with the skip switch that lets a draft under validation be written). The approval is dropped
+        and the credit note does not post."""
+        credit = self.requested(900.0)
+        self.approve(credit, self.manager_a)
+        friend = self.env["res.partner"].create({"name": "Friend of the clerk"})
+        self.as_attacker(credit, self.clerk).write({"partner_id": friend.id})
+        self.assertFalse(credit.review_ids)
+        self.assertStaysDraft(credit, self.clerk)
+
+    def test_mass_posting_wizard_holds_unapproved(self):
+        """Attack: the clerk posts their unapproved 50 000 credit note with Odoo's "Post entries" wizard, forced.
+        It stays in draft, waiting for the CFO or the CEO."""
+        credit = self.requested(50000.0)
+        wizard = self.as_attacker(self.env["validate.account.move"], self.clerk).create(
+            {"move_ids": [Command.set(credit.ids)], "force_post": True}
+        )
+        wizard.validate_move()
+        self.assertEqual((credit.state, credit.posted_before), ("draft", False))
+        self.assertEqual(credit.review_ids.reviewer_ids, self.cfo | self.ceo)
+
     def test_split_credit_notes_count_together(self):
         """Attack: 8 000 credited on one invoice as two credit notes of 4 000, each under the threshold. The
         second one counts the first: the clinic manager may not approve it, and an approval the manager gave
