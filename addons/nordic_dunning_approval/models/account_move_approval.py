@@ -63,7 +63,7 @@ class AccountMove(models.Model):
     )
     nordic_author_ids = fields.Many2many(
         "res.users",
-        "nordic_move_author_rel",
+        "account_move_nordic_author_rel",
         "move_id",
         "user_id",
         string="Authors",
