@@ -330,6 +330,24 @@ class TestApprovalAttacks(NordicApprovalCommon):
         self.assertFalse(wizard.attachment_id)
         self.assertEqual(self.env["mail.mail"].search_count([]), mails)
 
+    def test_credit_report_is_read_only(self):
+        """Attack: the clerk rewrites or deletes a line of the head-office list of credited customers, or adds
+        one. Refused: the list is what was posted."""
+        credit = self.requested(700.0)
+        self.approve(credit, self.manager_a)
+        self.as_user(credit, self.clerk).action_post()
+        report = self.env["nordic.credit.report"].search([("move_id", "=", credit.id)])
+        Report = self.as_attacker(report, self.clerk)
+        for attack in (
+            lambda: Report.write({"amount": 1.0}),
+            lambda: Report.unlink(),
+            lambda: Report.create({"move_id": credit.id, "amount": 1.0}),
+        ):
+            with self.assertRaises(AccessError), self.env.cr.savepoint():
+                attack()
+        report.invalidate_recordset()
+        self.assertEqual(report.amount, 700.0)
+
 
 @tagged("post_install", "-at_install")
 class TestCaseWriteOffAttacks(NordicApproveMixin, NordicCollectionCommon):
