@@ -1,230 +1,37 @@
-"""Credit notes and write-offs under approval (OCA tier validation), the write-off of confirmed losses and
-recovery after it."""
+"""The write-off of confirmed customer losses (approved like a credit note) and recovery after it."""
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_round
 
-APPROVER_GROUPS = ("nordic_dunning_approval.group_nordic_cfo", "nordic_dunning_approval.group_nordic_ceo")
+from odoo.addons.nordic_dunning.tools.system import as_system, check_system_fields
+
 CFO_GROUP = "nordic_dunning_approval.group_nordic_cfo"
+# What the write-off and recovery flows record on the invoice and its entries: only they may set it, since
+# it marks an invoice as a booked loss (evidence, HQ report, recovery) and links the entry that settles it.
+WRITEOFF_SYSTEM_FIELDS = (
+    "nordic_writeoff_move_id",
+    "nordic_written_off",
+    "nordic_writeoff_date",
+    "nordic_writeoff_reason",
+    "nordic_writeoff_override_reason",
+    "nordic_writeoff_invoice_id",
+    "nordic_recovery_invoice_id",
+)
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    def _post(self, soft=True):
-        """Post what may be posted; a credit note or write-off still waiting for its approval stays in draft
-        with the approval requested, whichever flow posts it (a button, Odoo's reversal wizard, a script)."""
-        held = self._nordic_awaiting_approval()
-        held._nordic_hold_for_approval()
-        posted = super(AccountMove, self - held)._post(soft=soft) if self - held else self.browse()
-        posted.filtered(lambda m: m.nordic_approval_kind == "credit_note")._nordic_notify_hq()
-        posted.filtered("nordic_writeoff_invoice_id")._nordic_settle_writeoff()
-        return posted
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_system_fields(self, vals, WRITEOFF_SYSTEM_FIELDS)
+        return super().create(vals_list)
 
-    def action_post(self):
-        held = self._nordic_awaiting_approval()
-        result = super().action_post()
-        if held and len(self) == 1:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {"type": "warning", "sticky": True, "message": held._nordic_approval_note()},
-            }
-        return result
-
-    def _reverse_moves(self, default_values_list=None, cancel=False):
-        """Odoo's "reverse" and "reverse and create a new draft" post the credit note at once and reconcile it
-        with the invoice. A customer credit note needs its approval first: it is created in draft with the
-        approval requested, and is reconciled with the invoice when it is posted after approval."""
-        if not cancel:
-            return super()._reverse_moves(default_values_list, cancel=cancel)
-        default_values_list = default_values_list or [{} for _move in self]
-        customer = self.filtered(lambda m: m.move_type == "out_invoice")
-        pairs = list(zip(self, default_values_list))
-        reversals = {}
-        for group, group_cancel in ((customer, False), (self - customer, True)):
-            if not group:
-                continue
-            values = [vals for move, vals in pairs if move in group]
-            for move, reverse in zip(group, super(AccountMove, group)._reverse_moves(values, cancel=group_cancel)):
-                reversals[move.id] = reverse
-        held = self.browse([reversals[move.id].id for move in customer])
-        held._nordic_hold_for_approval()
-        return self.browse([reversals[move.id].id for move in self])
-
-    def _nordic_awaiting_approval(self):
-        """Those of these moves that need an approval and have not got it yet."""
-        # need_validation is only true until the approval is requested; then the reviews say it.
-        return self.filtered(
-            lambda m: (
-                m.state == "draft"
-                and m.nordic_approval_kind
-                and m.validation_status != "validated"
-                and (m.need_validation or m.review_ids)
-            )
-        )
-
-    def _nordic_hold_for_approval(self):
-        """Request the approval of these draft moves (once) and say in their chatter who must give it."""
-        to_request = self.filtered(lambda m: not m.review_ids)
-        to_request.request_validation()
-        for move in self:
-            move.message_post(body=move._nordic_approval_note(), message_type="comment", subtype_xmlid="mail.mt_note")
-
-    def _nordic_approval_note(self):
-        self.ensure_one()
-        pending = self.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
-        reviewers = pending.reviewer_ids or self.nordic_clinic_approver_ids
-        return _(
-            "%(move)s (%(amount)s) was not posted: it waits for the approval of %(todo)s (%(who)s).",
-            move=self.display_name,
-            amount=self.company_currency_id.format(self.nordic_credit_amount_company),
-            todo=", ".join(pending.mapped("todo_by")) or _("a reviewer"),
-            who=", ".join(reviewers.mapped("name")) or _("nobody can approve it yet: set the clinic managers"),
-        )
-
-    # ------------------------------------------------------------------
-    # Approvals of credit notes and write-offs (OCA tier validation)
-    # ------------------------------------------------------------------
-
-    nordic_approval_kind = fields.Selection(
-        [("credit_note", "Credit note"), ("write_off", "Write-off")],
-        string="Approval kind",
-        compute="_compute_nordic_approval_kind",
-        store=True,
-        help="Credit notes and write-offs of confirmed losses need an approval before posting.",
-    )
-    nordic_credit_amount_company = fields.Monetary(
-        "Amount to approve",
-        currency_field="company_currency_id",
-        compute="_compute_nordic_credit_amount_company",
-        store=True,
-        help="Credit note total or written-off amount in the company currency, converted at the document's date.",
-    )
-    nordic_over_threshold = fields.Boolean(
-        "Above approval threshold",
-        compute="_compute_nordic_over_threshold",
-        store=True,
-        help="Above the company's threshold only the CFO or the CEO may approve.",
-    )
-    nordic_clinic_approver_ids = fields.Many2many(
-        "res.users",
-        string="Clinic approvers",
-        compute="_compute_nordic_approver_ids",
-        help="Managers of this clinic, plus CFO and CEO; never the document's creator.",
-    )
-    nordic_executive_approver_ids = fields.Many2many(
-        "res.users",
-        string="Executive approvers",
-        compute="_compute_nordic_approver_ids",
-        help="CFO and CEO with access to this company; never the document's creator.",
-    )
-
-    @api.depends("move_type", "nordic_writeoff_invoice_id")
-    def _compute_nordic_approval_kind(self):
-        for move in self:
-            if move.move_type == "out_refund":
-                move.nordic_approval_kind = "credit_note"
-            elif move.nordic_writeoff_invoice_id:
-                move.nordic_approval_kind = "write_off"
-            else:
-                move.nordic_approval_kind = False
-
-    @api.depends("nordic_approval_kind", "amount_total", "currency_id", "invoice_date", "date", "line_ids.debit")
-    def _compute_nordic_credit_amount_company(self):
-        for move in self:
-            if move.nordic_approval_kind == "credit_note":
-                move.nordic_credit_amount_company = move.currency_id._convert(
-                    move.amount_total,
-                    move.company_currency_id,
-                    move.company_id,
-                    move.invoice_date or move.date or fields.Date.context_today(move),
-                )
-            elif move.nordic_approval_kind == "write_off":
-                move.nordic_credit_amount_company = sum(move.line_ids.mapped("debit"))
-            else:
-                move.nordic_credit_amount_company = 0.0
-
-    @api.depends("nordic_credit_amount_company", "company_id.nordic_credit_threshold")
-    def _compute_nordic_over_threshold(self):
-        for move in self:
-            move.nordic_over_threshold = bool(move.nordic_approval_kind) and (
-                move.company_currency_id.compare_amounts(
-                    move.nordic_credit_amount_company, move.company_id.nordic_credit_threshold
-                )
-                > 0
-            )
-
-    @api.depends("company_id", "create_uid")
-    def _compute_nordic_approver_ids(self):
-        executives = self.env["res.users"].sudo()
-        for xmlid in APPROVER_GROUPS:
-            executives |= self.env.ref(xmlid).sudo().users
-        for move in self:
-            creator = move.create_uid or self.env.user
-            company_executives = executives.filtered(lambda u, c=move.company_id: c in u.company_ids) - creator
-            managers = move.company_id.sudo().nordic_clinic_manager_ids.filtered(
-                lambda u: u.has_group("nordic_dunning_approval.group_nordic_clinic_manager")
-            )
-            move.nordic_executive_approver_ids = company_executives
-            move.nordic_clinic_approver_ids = (managers - creator) | company_executives
-
-    # ------------------------------------------------------------------
-    # Tier validation: nobody approves what they created, only reviewers act
-    # ------------------------------------------------------------------
-
-    def _nordic_check_can_review(self):
-        """Refuse, with a reason, a review by the creator or by a user who is no reviewer of a pending tier."""
-        for move in self.filtered("nordic_approval_kind"):
-            if move.create_uid == self.env.user:
-                raise UserError(_("You created %(move)s: another person must approve it.", move=move.display_name))
-            pending = move.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
-            if pending and not pending.filtered(lambda r: self.env.user in r.reviewer_ids):
-                raise UserError(
-                    _(
-                        "You may not approve or reject %(move)s (%(amount)s): it is for %(todo)s.",
-                        move=move.display_name,
-                        amount=move.company_currency_id.format(move.nordic_credit_amount_company),
-                        todo=", ".join(pending.mapped("todo_by")),
-                    )
-                )
-
-    def validate_tier(self):
-        self._nordic_check_can_review()
-        return super().validate_tier()
-
-    def reject_tier(self):
-        self._nordic_check_can_review()
-        return super().reject_tier()
-
-    def _validate_tier(self, tiers=False):
-        """Approve only with a comment, and never by the creator.
-
-        base_tier_validation also approves on the way when a reviewer posts: for credit notes and
-        write-offs that silent approval is skipped, so every approval goes through the comment wizard.
-        """
-        if self.nordic_approval_kind:
-            if self.create_uid == self.env.user:
-                return None
-            tiers = (tiers or self.review_ids).filtered("comment")
-            if not tiers:
-                return None
-        return super()._validate_tier(tiers)
-
-    # ------------------------------------------------------------------
-    # Head-office notice
-    # ------------------------------------------------------------------
-
-    def _nordic_notify_hq(self):
-        """Queue one e-mail per posted credit note or write-off to the clinic's head-office address."""
-        template = self.env.ref("nordic_dunning_approval.mail_template_nordic_hq_credit", raise_if_not_found=False)
-        if not template:
-            return
-        for move in self:
-            email = move.company_id._nordic_get_hq_email()
-            if email:
-                template.sudo().send_mail(move.id, email_values={"email_to": email})
+    def write(self, vals):
+        check_system_fields(self, vals, WRITEOFF_SYSTEM_FIELDS)
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Write-off of confirmed losses and recovery
@@ -256,10 +63,17 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
 
     def _nordic_failed_collection_move_ids(self):
-        """Ids of these invoices with a collection case the agency reported as failed."""
-        return {
-            move_id for move_id, cases in self._nordic_collection_cases().items() if "failed" in cases.mapped("state")
-        }
+        """Ids of these invoices with a collection case the agency reported as failed: the case is failed and
+        an applied change from the agency put it there (the state of a case alone is no agency's report)."""
+        cases = (
+            self.env["nordic.collection.case"].sudo().search([("move_id", "in", self.ids), ("state", "=", "failed")])
+        )
+        reported = (
+            self.env["nordic.collection.case.change"]
+            .sudo()
+            .search([("case_id", "in", cases.ids), ("state", "=", "applied"), ("case_state", "=", "failed")])
+        )
+        return set(reported.case_id.move_id.ids)
 
     def _nordic_writeoff_blockers(self):
         """Reasons why this invoice is not a confirmed loss (empty: it is)."""
@@ -378,19 +192,23 @@ class AccountMove(models.Model):
             raise UserError(_("No miscellaneous journal in %(company)s.", company=self.company_id.name))
         if vat_relief is None:
             vat_relief = self.company_id.nordic_writeoff_vat_relief
-        entry = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": journal.id,
-                "company_id": self.company_id.id,
-                "partner_id": self.commercial_partner_id.id,
-                "date": date or fields.Date.context_today(self),
-                "ref": _("Confirmed loss %(move)s: %(reason)s", move=self.name, reason=reason),
-                "nordic_writeoff_invoice_id": self.id,
-                "line_ids": [(0, 0, vals) for vals in self._nordic_writeoff_line_vals(vat_relief)],
-            }
+        entry = (
+            as_system(self.env["account.move"])
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "company_id": self.company_id.id,
+                    "partner_id": self.commercial_partner_id.id,
+                    "date": date or fields.Date.context_today(self),
+                    "ref": _("Confirmed loss %(move)s: %(reason)s", move=self.name, reason=reason),
+                    "nordic_writeoff_invoice_id": self.id,
+                    "line_ids": [(0, 0, vals) for vals in self._nordic_writeoff_line_vals(vat_relief)],
+                }
+            )
+            .with_env(self.env)
         )
-        self.write(
+        as_system(self).write(
             {
                 "nordic_writeoff_move_id": entry.id,
                 "nordic_writeoff_reason": reason,
@@ -415,7 +233,7 @@ class AccountMove(models.Model):
             (entry.line_ids | invoice.line_ids).filtered(
                 lambda line: line.account_type == "asset_receivable" and not line.reconciled
             ).reconcile()
-            invoice.write({"nordic_written_off": True, "nordic_writeoff_date": entry.date})
+            as_system(invoice).write({"nordic_written_off": True, "nordic_writeoff_date": entry.date})
             invoice.message_post(body=_("Written off as a confirmed loss by %s.", entry._get_html_link()))
         # The proposal raised on the collection case when the agency reported the failure is done.
         self.nordic_writeoff_invoice_id.sudo().nordic_collection_case_ids._write_off_posted()
@@ -480,17 +298,21 @@ class AccountMove(models.Model):
         lines.append(
             {**base, "name": _("Recovered on %s", self.name), "account_id": receivable.account_id.id, "balance": amount}
         )
-        recovery = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": entry.journal_id.id,
-                "company_id": self.company_id.id,
-                "partner_id": self.commercial_partner_id.id,
-                "date": date or fields.Date.context_today(self),
-                "ref": _("Recovery after write-off %(move)s", move=self.name),
-                "nordic_recovery_invoice_id": self.id,
-                "line_ids": [(0, 0, vals) for vals in lines],
-            }
+        recovery = (
+            as_system(self.env["account.move"])
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": entry.journal_id.id,
+                    "company_id": self.company_id.id,
+                    "partner_id": self.commercial_partner_id.id,
+                    "date": date or fields.Date.context_today(self),
+                    "ref": _("Recovery after write-off %(move)s", move=self.name),
+                    "nordic_recovery_invoice_id": self.id,
+                    "line_ids": [(0, 0, vals) for vals in lines],
+                }
+            )
+            .with_env(self.env)
         )
         recovery.action_post()
         self.message_post(

@@ -1,5 +1,5 @@
 from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class NordicHqLedgerWizard(models.TransientModel):
@@ -12,9 +12,16 @@ class NordicHqLedgerWizard(models.TransientModel):
     date = fields.Date("At", required=True, default=fields.Date.context_today)
     attachment_id = fields.Many2one("ir.attachment", readonly=True)
 
+    def _check_companies(self):
+        """The ledger of a clinic is for its own users: a company outside the user's is refused."""
+        foreign = self.company_ids - self.env.user.company_ids
+        if foreign:
+            raise AccessError(_("You may only report on the clinics you have access to."))
+
     def action_download(self):
         """The aged receivables of the chosen clinics as one XLSX."""
         self.ensure_one()
+        self._check_companies()
         self.attachment_id = self.company_ids._nordic_hq_ledger_attachment(self.date)
         return {
             "type": "ir.actions.act_url",
@@ -25,6 +32,7 @@ class NordicHqLedgerWizard(models.TransientModel):
     def action_send(self):
         """Mail each chosen clinic's ledger to its head-office address now."""
         self.ensure_one()
+        self._check_companies()
         missing = self.company_ids.filtered(lambda c: not c._nordic_get_hq_email())
         if missing:
             raise UserError(_("No head-office e-mail for: %s", ", ".join(missing.mapped("name"))))
