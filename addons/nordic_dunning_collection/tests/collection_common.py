@@ -44,7 +44,7 @@ class NordicCollectionCommon(NordicDunningCommon):
         invoice = cls.make_invoice(amount, due=date(2026, 4, 1), partner=partner)
         cls.env["nordic.dunning.run"]._build_for_policies(cls.policy, date(2026, 4, 10))._confirm(letters=False)
         debtor = invoice.commercial_partner_id
-        return as_system(cls.Case.sudo()).create(
+        case = as_system(cls.Case.sudo()).create(
             {
                 "move_id": invoice.id,
                 "company_id": invoice.company_id.id,
@@ -56,6 +56,7 @@ class NordicCollectionCommon(NordicDunningCommon):
                 "amount_principal": amount,
             }
         )
+        return case.with_env(cls.env)  # the test's own environment: never the product's sentinel
 
     def hand_over(self, *invoices):
         """Age the invoices (due 1 April 2026) through the three Swedish levels to the hand-over."""

@@ -4,6 +4,8 @@ from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.nordic_dunning.tools.system import as_system
+
 from .collection_common import NordicCollectionCommon
 
 
@@ -44,7 +46,7 @@ class TestSidecarApi(NordicCollectionCommon):
         self.assertEqual(debt["due_date"], "2026-04-01")
         self.assertEqual((case.state, case.claimed_by), ("submitting", "w1"))
         self.assertEqual(self.api.sidecar_claim(self.agency.id, 10, "w2"), [], "leased to w1")
-        case.sudo().claimed_at = fields.Datetime.now() - timedelta(minutes=11)
+        as_system(case.sudo()).claimed_at = fields.Datetime.now() - timedelta(minutes=11)
         self.assertEqual([c["id"] for c in self.api.sidecar_claim(self.agency.id, 10, "w2")], case.ids)
         self.assertEqual(case.claimed_by, "w2")
 
@@ -340,8 +342,7 @@ class TestSidecarApi(NordicCollectionCommon):
         self.submit(cases)
         start = fields.Datetime.now() - timedelta(days=60)
         for case, days in zip(cases, (20, 32, 44), strict=True):
-            case.sudo().submitted_date = start
-            case.sudo().closed_date = start + timedelta(days=days)
+            as_system(case.sudo()).write({"submitted_date": start, "closed_date": start + timedelta(days=days)})
         changes = [
             self.change(cases[0], "p", kind="payment", amount=1000.0),
             self.change(cases[0], "s0", state="paid"),
@@ -350,7 +351,7 @@ class TestSidecarApi(NordicCollectionCommon):
         ]
         self.api.sidecar_apply_changes(self.agency.id, changes, None)
         for case, days in zip(cases, (20, 32, 44), strict=True):
-            case.sudo().closed_date = start + timedelta(days=days)
+            as_system(case.sudo()).closed_date = start + timedelta(days=days)
         self.assertEqual(cases.mapped("handling_days"), [20.0, 32.0, 44.0])
         self.assertEqual(self.agency.avg_handling_days, 32.0)
         self.assertEqual(self.agency.recovery_rate, 40.0)
