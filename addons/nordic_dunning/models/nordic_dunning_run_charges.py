@@ -42,11 +42,15 @@ class NordicDunningRun(models.Model):
         }
         payments = self._payments_by_move(move_ids)
         prior = self._prior_events_by_move(move_ids)
-        periods = (
-            self.env["nordic.dunning.rate"]._late_interest_periods(country) if policy.interest_mode != "none" else []
-        )
-        rate_today = rate_on(periods, day) or 0.0
-        dec_periods = [(d, Decimal(str(v))) for d, v in periods]
+        # The statutory rate per kind of customer: consumers, and companies where the law sets another margin.
+        rates = {}
+        for business in (False, True):
+            periods = (
+                self.env["nordic.dunning.rate"]._late_interest_periods(country, business=business)
+                if policy.interest_mode != "none"
+                else []
+            )
+            rates[business] = (periods, rate_on(periods, day) or 0.0, [(d, Decimal(str(v))) for d, v in periods])
         rate_days_cache = {}
         fee_cache = {}
         company_currency = self.company_id.currency_id
@@ -69,6 +73,7 @@ class NordicDunningRun(models.Model):
                     fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
                 fee = float_round(fee, precision_rounding=float_roundings[currency_id])
             interest = 0.0
+            periods, rate_today, dec_periods = rates[bool(row["is_company"])]
             if level and level["interest"] and periods:
                 charged = [e for e in move_prior if e["interest_charged"]] if charge_mode and move_prior else ()
                 start = max(row["due"], charged[-1]["date"]) if charged else row["due"]
@@ -84,9 +89,10 @@ class NordicDunningRun(models.Model):
                 if after:
                     amount = late_interest(base, start, day, dec_periods, after, precision=roundings[currency_id])
                 else:
-                    if start not in rate_days_cache:
-                        rate_days_cache[start] = rate_days(start, day, dec_periods)
-                    amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
+                    key = (start, bool(row["is_company"]))
+                    if key not in rate_days_cache:
+                        rate_days_cache[key] = rate_days(start, day, dec_periods)
+                    amount = quantize_interest(base, rate_days_cache[key], precision=roundings[currency_id])
                 interest = float(amount)
             owed = 0.0
             if compensation and row["is_company"] and level and level["kind"] != "handover":
