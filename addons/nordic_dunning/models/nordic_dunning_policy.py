@@ -92,7 +92,7 @@ class NordicDunningPolicy(models.Model):
         tracking=True,
         help="Once per invoice, with its first measure, charge a business customer the statutory compensation for "
         "recovery costs (SE 450 kr, lag (1981:739) 4 a §; DK 310 kr, renteloven § 9 a; FI 40 €; NO the "
-        "standardkompensasjon once recorded). Never charged to consumers.",
+        "standardkompensasjon of forsinkelsesrenteloven § 3a, 470 kr in 2025-H1). Never charged to consumers.",
     )
     min_amount = fields.Monetary(
         "Minimum open amount", currency_field="currency_id", help="Smaller open amounts are not dunned."
