@@ -92,7 +92,7 @@ class NordicDunningPolicy(models.Model):
         tracking=True,
         help="Once per invoice, with its first measure, charge a business customer the statutory compensation for "
         "recovery costs (SE 450 kr, lag (1981:739) 4 a §; DK 310 kr, renteloven § 9 a; FI 40 €; NO the "
-        "standardkompensasjon once recorded). Never charged to consumers.",
+        "standardkompensasjon of forsinkelsesrenteloven § 3a, 470 kr in 2025-H1). Never charged to consumers.",
     )
     min_amount = fields.Monetary(
         "Minimum open amount", currency_field="currency_id", help="Smaller open amounts are not dunned."
@@ -338,9 +338,13 @@ class NordicDunningPolicy(models.Model):
         if not invoices:
             return self.env["account.move.line"]
         payments = self.env["nordic.dunning.run"]._payments_by_move(invoices.ids)
-        periods = [
-            (d, Decimal(str(v))) for d, v in self.env["nordic.dunning.rate"]._late_interest_periods(self.country_code)
-        ]
+        periods = {
+            business: [
+                (d, Decimal(str(v)))
+                for d, v in self.env["nordic.dunning.rate"]._late_interest_periods(self.country_code, business=business)
+            ]
+            for business in (False, True)
+        }
         _fee_account, interest_account = self._charge_accounts()
         charges = []
         for invoice in invoices:
@@ -352,7 +356,7 @@ class NordicDunningPolicy(models.Model):
                     Decimal(str(invoice.amount_total)),
                     invoice.invoice_date_due,
                     max(d for d, _a in paid),
-                    periods,
+                    periods[bool(invoice.commercial_partner_id.is_company)],
                     paid,
                     precision=Decimal(str(invoice.currency_id.rounding)),
                 )

@@ -31,6 +31,7 @@ class NordicDunningRate(models.Model):
         [
             ("reference", "Reference rate (%)"),
             ("interest_margin", "Late-interest margin (percentage points)"),
+            ("interest_margin_b2b", "Late-interest margin between businesses (percentage points)"),
             ("late_interest", "Late-interest rate (%)"),
             ("reminder_fee_cap", "Reminder fee cap"),
             ("collection_fee_cap", "Collection demand fee cap"),
@@ -141,16 +142,22 @@ class NordicDunningRate(models.Model):
         return rate.value if rate else None
 
     @api.model
-    def _late_interest_periods(self, country_code):
+    def _late_interest_periods(self, country_code, business=False):
         """Sorted [(date_from, annual %)] of the statutory late-interest rate of a country.
 
         Sweden publishes a reference rate to which the statutory margin is added
-        (räntelagen 6 §); Norway publishes the late-interest rate itself.
+        (räntelagen 6 §); Norway publishes the late-interest rate itself. Where the law sets a higher margin
+        between businesses (Finland: korkolaki 4 § 2 mom., reference rate + 8 instead of + 7 percentage points),
+        ``business`` (the customer is a company) takes that margin from its first recorded date.
         """
         direct = self._periods(country_code, "late_interest")
         if direct:
             return direct
         margins = self._periods(country_code, "interest_margin")
+        if business:
+            b2b = self._periods(country_code, "interest_margin_b2b")
+            if b2b:
+                margins = [(d, v) for d, v in margins if d < b2b[0][0]] + b2b
         references = self._periods(country_code, "reference")
         cuts = sorted({d for d, _v in margins} | {d for d, _v in references})
         periods = []

@@ -42,11 +42,15 @@ class NordicDunningRun(models.Model):
         }
         payments = self._payments_by_move(move_ids)
         prior = self._prior_events_by_move(move_ids)
-        periods = (
-            self.env["nordic.dunning.rate"]._late_interest_periods(country) if policy.interest_mode != "none" else []
-        )
-        rate_today = rate_on(periods, day) or 0.0
-        dec_periods = [(d, Decimal(str(v))) for d, v in periods]
+        # The statutory rate per kind of customer: consumers, and companies where the law sets another margin.
+        rates = {}
+        for business in (False, True):
+            periods = (
+                self.env["nordic.dunning.rate"]._late_interest_periods(country, business=business)
+                if policy.interest_mode != "none"
+                else []
+            )
+            rates[business] = (periods, rate_on(periods, day) or 0.0, [(d, Decimal(str(v))) for d, v in periods])
         rate_days_cache = {}
         fee_cache = {}
         company_currency = self.company_id.currency_id
@@ -69,6 +73,7 @@ class NordicDunningRun(models.Model):
                     fee = company_currency._convert(fee, currencies[currency_id], self.company_id, day)
                 fee = float_round(fee, precision_rounding=float_roundings[currency_id])
             interest = 0.0
+            periods, rate_today, dec_periods = rates[bool(row["is_company"])]
             if level and level["interest"] and periods:
                 charged = [e for e in move_prior if e["interest_charged"]] if charge_mode and move_prior else ()
                 start = max(row["due"], charged[-1]["date"]) if charged else row["due"]
@@ -84,19 +89,44 @@ class NordicDunningRun(models.Model):
                 if after:
                     amount = late_interest(base, start, day, dec_periods, after, precision=roundings[currency_id])
                 else:
-                    if start not in rate_days_cache:
-                        rate_days_cache[start] = rate_days(start, day, dec_periods)
-                    amount = quantize_interest(base, rate_days_cache[start], precision=roundings[currency_id])
+                    key = (start, bool(row["is_company"]))
+                    if key not in rate_days_cache:
+                        rate_days_cache[key] = rate_days(start, day, dec_periods)
+                    amount = quantize_interest(base, rate_days_cache[key], precision=roundings[currency_id])
                 interest = float(amount)
             owed = 0.0
             if compensation and row["is_company"] and level and level["kind"] != "handover":
-                if not any(e["compensation"] for e in move_prior):
-                    owed = compensation
-                    if currency_id != company_currency_id:
-                        owed = company_currency._convert(owed, currencies[currency_id], self.company_id, day)
-                    owed = float_round(owed, precision_rounding=float_roundings[currency_id])
+                full = compensation
+                if currency_id != company_currency_id:
+                    full = company_currency._convert(full, currencies[currency_id], self.company_id, day)
+                full = float_round(full, precision_rounding=float_roundings[currency_id])
+                fee, owed = self._net_of_compensation(fee, full, move_prior, float_roundings[currency_id])
             result[move_id] = (fee, interest, rate_today, owed)
         return result
+
+    @staticmethod
+    def _net_of_compensation(fee, full, prior, rounding):
+        """(fee, compensation) a business customer owes for this measure when the fixed compensation ``full``
+        applies to the invoice: it is owed once, and it and the reminder and demand fees of the same invoice are
+        set off against each other, so the creditor gets the compensation and its fees only where they exceed
+        it (lag (1981:739) 4 a § third paragraph; directive 2011/7/EU art. 6(3), in forsinkelsesrenteloven § 3a,
+        renteloven § 9 a and the Finnish act 30/2013): in all, max(compensation, fees), never both.
+
+        ``prior``'s fees are what was charged. Where the total charged so far does not exceed the compensation,
+        only the fees charged before the compensation are known to be gross, and they are all that is counted
+        (never more than the law allows)."""
+        charged = sum(e["fee"] + e["compensation"] for e in prior)
+        first = next((i for i, e in enumerate(prior) if e["compensation"]), None)
+        if first is None:
+            # The compensation goes with this measure, less the fees already charged.
+            owed = max(0.0, full - charged)
+            total = max(full, charged + fee)
+        else:
+            owed = 0.0
+            gross = charged if charged > full else sum(e["fee"] for e in prior[:first])
+            total = max(full, gross + fee, charged)
+        fee = max(0.0, total - charged - owed)
+        return float_round(fee, precision_rounding=rounding), float_round(owed, precision_rounding=rounding)
 
     def _compensation_on(self, day):
         """The statutory compensation a business customer owes once per late invoice when the policy charges

@@ -187,9 +187,12 @@ class NordicDunningRun(models.Model):
         ]
         if not levels:
             return self.env["nordic.dunning.event"]
-        periods = self.env["nordic.dunning.rate"]._late_interest_periods(country)
         shows_interest = policy.interest_mode != "none"
-        rate_today = (rate_on(periods, day) or 0.0) if shows_interest else 0.0
+        rates = self.env["nordic.dunning.rate"]
+        rate_today, rate_business = (
+            (rate_on(rates._late_interest_periods(country, business=business), day) or 0.0) if shows_interest else 0.0
+            for business in (False, True)
+        )
         self.env.cr.execute(
             """
             WITH lv(id, sequence, kind, deadline, email, letter, call) AS MATERIALIZED (
@@ -206,9 +209,11 @@ class NordicDunningRun(models.Model):
                        COALESCE(ov.fee, l.fee_amount, 0) AS fee,
                        CASE WHEN %(shows)s THEN COALESCE(ov.interest, l.interest_amount, 0) ELSE 0 END AS interest,
                        COALESCE(ov.compensation, l.compensation_amount, 0) AS compensation,
-                       COALESCE(m.payment_reference, m.name) AS reference
+                       COALESCE(m.payment_reference, m.name) AS reference,
+                       COALESCE(p.is_company, FALSE) AS is_company
                   FROM nordic_dunning_run_line l
                   JOIN account_move m ON m.id = l.move_id
+                  JOIN res_partner p ON p.id = m.commercial_partner_id
                   JOIN lv ON lv.id = l.level_id
                   LEFT JOIN ov ON ov.move_id = l.move_id
                  WHERE l.run_id = %(run)s AND l.decision = 'proposed'
@@ -218,7 +223,8 @@ class NordicDunningRun(models.Model):
                      amount_residual, fee_amount, interest_amount, compensation_amount, interest_rate, amount_total,
                      payment_reference, channel_email, channel_letter, channel_call, state)
                 SELECT move_id, line_id, sequence, kind, %(day)s, deadline,
-                       residual, fee, interest, compensation, CASE WHEN interest <> 0 THEN %(rate)s ELSE 0 END,
+                       residual, fee, interest, compensation,
+                       CASE WHEN interest = 0 THEN 0 WHEN is_company THEN %(rate_business)s ELSE %(rate)s END,
                        residual + fee + interest + compensation, reference, email, letter, call, 'done'
                   FROM src
                  ORDER BY line_id
@@ -242,6 +248,7 @@ class NordicDunningRun(models.Model):
                 "run": self.id,
                 "day": day,
                 "rate": rate_today,
+                "rate_business": rate_business,
             },
         )
         event_ids = sorted(r[0] for r in self.env.cr.fetchall())

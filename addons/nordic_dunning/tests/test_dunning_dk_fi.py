@@ -92,6 +92,25 @@ class TestDunningFI(NordicDunningCommon):
         self.assertEqual(invoice.nordic_next_dunning_date, date(2026, 3, 31))
         self.assertEqual(self.confirm(self.build_run(date(2026, 3, 31))).fee_amount, 5.0)
 
+    def test_business_interest_margin(self):
+        """Korkolaki 4 § 2 mom. (30/2013, from 16.3.2013): between businesses late interest is the reference
+        rate + 8 pp, so a company customer's reminder shows 2.5 + 8 = 10.5 % while a consumer's in the same run
+        shows 9.5 %; Sweden, which has one margin for all, is unchanged."""
+        company = self.env["res.partner"].create({"name": "Oy Asiakas Ab", "is_company": True, "email": "a@b.fi"})
+        business = self.make_invoice(1000.0, due=date(2026, 3, 2), partner=company)
+        consumer = self.make_invoice(1000.0, due=date(2026, 3, 2))
+        run = self.build_run(date(2026, 3, 16))
+        lines = {line.move_id: line for line in run.line_ids}
+        # 1000 × 10.5 % × 14 / 365 = 4.03; 1000 × 9.5 % × 14 / 365 = 3.64.
+        self.assertEqual(lines[business].interest_amount, 4.03)
+        self.assertEqual(lines[consumer].interest_amount, 3.64)
+        events = {event.move_id: event for event in self.confirm(run)}
+        self.assertEqual((events[business].interest_rate, events[business].interest_amount), (10.5, 4.03))
+        self.assertEqual((events[consumer].interest_rate, events[consumer].interest_amount), (9.5, 3.64))
+        rates = self.env["nordic.dunning.rate"]
+        self.assertEqual(rates._late_interest_periods("FI", business=True)[-1], (date(2026, 1, 1), 10.5))
+        self.assertEqual(rates._late_interest_periods("SE", business=True), rates._late_interest_periods("SE"))
+
     def test_limits_refused(self):
         """A fee above 5 €, or a fee-bearing reminder earlier than 14 days after due, is refused citing the law;
         no fee is charged before day 14 even by a run."""

@@ -135,3 +135,21 @@ class TestDunningNO(NordicDunningCommon):
         # 14 days at 12.25 %: 10000 * 0.1225 * 14 / 365 = 46.99
         self.assertEqual(line.interest_amount, 46.99)
         self.assertEqual(line.move_id, invoice)
+
+    def test_business_standard_compensation(self):
+        """Forsinkelsesrenteloven § 3a: a business debtor owes the standardkompensasjon set by regulation
+        (470 kr from 2025-01-01, FOR-2024-12-19-3279 § 2) once per late invoice, when the policy charges it,
+        and the reminder fee is set off against it (§ 3a, directive 2011/7/EU art. 6(3)); a consumer never."""
+        self.policy.b2b_compensation = True
+        company = self.customer.copy({"name": "Fjordbygg AS", "is_company": True})
+        business = self.make_invoice(2000.0, due=date(2026, 1, 5), partner=company)
+        consumer = self.make_invoice(2000.0, due=date(2026, 1, 5))
+        run = self.build_run(date(2026, 1, 19))
+        self.assertEqual(
+            {line.move_id: line.compensation_amount for line in run.line_ids}, {business: 470.0, consumer: 0.0}
+        )
+        events = {event.move_id: event for event in self.confirm(run)}
+        # The consumer pays the 37.50 reminder fee; the company the compensation, against which the fee is set off.
+        self.assertEqual((events[consumer].fee_amount, events[consumer].compensation_amount), (37.5, 0.0))
+        self.assertEqual((events[business].fee_amount, events[business].compensation_amount), (0.0, 470.0))
+        self.assertEqual(events[business].fee_move_line_id.debit, 470.0)

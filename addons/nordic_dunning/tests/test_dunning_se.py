@@ -290,3 +290,31 @@ class TestBusinessCompensation(NordicDunningCommon):
         company = self.customer.copy({"name": "Tandteknik AB", "is_company": True})
         self.make_invoice(1000.0, due=date(2026, 4, 1), partner=company)
         self.assertEqual(self.build_run(date(2026, 4, 10)).line_ids.compensation_amount, 0.0)
+
+    def test_fees_set_off_against_compensation(self):
+        """Lag (1981:739) 4 a § third paragraph: a creditor that gets förseningsersättning gets reminder fees only
+        where they exceed it. A company that agreed to 60 kr reminder fees pays 450 kr with its first reminder and
+        no fee with either reminder; one already charged a 60 kr fee before the policy charged compensation pays
+        390 kr more, 450 kr in all."""
+        agreed = {"nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 1, 1), "is_company": True}
+        early = self.customer.copy({"name": "Tandteknik AB", **agreed})
+        invoice = self.make_invoice(1000.0, due=date(2026, 4, 1), partner=early)
+        self.policy.b2b_compensation = False
+        first = self.confirm(self.build_run(date(2026, 4, 10)))
+        self.assertEqual((first.fee_amount, first.compensation_amount), (60.0, 0.0))
+        self.policy.b2b_compensation = True
+        fresh = self.customer.copy({"name": "Labbet AB", **agreed})
+        other = self.make_invoice(1000.0, due=date(2026, 4, 1), partner=fresh)
+        run = self.build_run(date(2026, 4, 10))
+        self.assertEqual(
+            [(line.move_id, line.fee_amount, line.compensation_amount) for line in run.line_ids], [(other, 0.0, 450.0)]
+        )
+        event = self.confirm(run)
+        self.assertEqual(
+            (event.fee_amount, event.compensation_amount, event.fee_move_line_id.debit), (0.0, 450.0, 450.0)
+        )
+        second = {e.move_id: e for e in self.confirm(self.build_run(date(2026, 4, 17)))}
+        self.assertEqual((second[invoice].fee_amount, second[invoice].compensation_amount), (0.0, 390.0))
+        self.assertEqual((second[other].fee_amount, second[other].compensation_amount), (0.0, 0.0))
+        charged = invoice.nordic_dunning_event_ids.sorted("date").mapped(lambda e: e.fee_amount + e.compensation_amount)
+        self.assertEqual(charged, [60.0, 390.0])
