@@ -17,3 +17,4 @@ from . import nordic_dunning_dispute
 from . import nordic_dunning_refund
 from . import res_company
 from . import res_config_settings
+from . import ir_actions_report
