@@ -65,15 +65,17 @@ class TestReportSelfContained(NordicDunningCommon, HttpCase):
 
     def test_letter_without_web_server_matches(self):
         """The letter rendered with ``report.url`` on a closed port gives the same page images (pdftoppm,
-        50 dpi, byte for byte) and text layout (pdftotext -layout) as Odoo's own rendering, which fetches the
-        report assets over HTTP from the running test server; wkhtmltopdf logs no ConnectionRefusedError.
+        50 dpi, byte for byte) and text layout (pdftotext -layout) as Odoo's own way, which fetches the report
+        assets over HTTP from the running test server; wkhtmltopdf logs no ConnectionRefusedError, and the
+        PDF's text carries the OCR reference and the amount.
 
-        Without the change (``_nordic_self_contained`` patched to False here, and checked once by disabling
-        the override in models/ir_actions_report.py) the closed-port letter loses its style sheet and fonts:
-        it differs from the served one and wkhtmltopdf logs ``ConnectionRefusedError``, so this test fails.
+        Odoo's own way is this module with ``_nordic_inline_report_assets`` patched to False. Without the change
+        (checked once by disabling the inlining in models/ir_actions_report.py) the closed-port letter loses
+        its style sheet: it differs from the served one and wkhtmltopdf logs ``ConnectionRefusedError`` (as
+        asserted here for Odoo's own way), so this test fails.
         """
         served_url = self.base_url()
-        with patch.object(IrActionsReport, "_nordic_self_contained", lambda report: False):
+        with patch.object(IrActionsReport, "_nordic_inline_report_assets", lambda report: False):
             reference, reference_log = self.render(served_url)
             stock_closed, stock_closed_log = self.render(closed_port_url())
         self.assertNotIn("ConnectionRefused", reference_log, "the reference really fetched its assets")
@@ -88,16 +90,21 @@ class TestReportSelfContained(NordicDunningCommon, HttpCase):
         self.assertEqual(page_images(ours_closed), page_images(reference))
         ours_served, _log = self.render(served_url)
         self.assertEqual(page_images(ours_served), page_images(reference))
+        text = text_layout(ours_closed).decode()
+        self.assertIn(self.event.payment_reference, text)
+        self.assertIn("1,234.00", text)
 
     def test_assets_inlined_for_project_reports_only(self):
-        """The project's reports carry the report bundle inline, with the body font (Lato) as data: URIs;
-        other reports keep Odoo's links."""
+        """The project's reports carry the report bundles inline and name installed fonts; other reports
+        keep Odoo's links."""
         letter = self.env.ref("nordic_dunning.action_report_dunning_letter")
         html = letter._render_qweb_html(letter, self.event.ids)[0]
         bodies, _ids, _header, _footer, _args = letter._prepare_html(html, report_model=letter.model)
         self.assertNotIn("/web/assets/", bodies[0])
-        self.assertIn("<style", bodies[0])
-        self.assertIn("font-family: 'Lato'", bodies[0])
-        self.assertIn("data:font/woff;base64,", bodies[0])
+        self.assertIn(".table", bodies[0], "Bootstrap's report styles are in the page")
+        self.assertIn('"DejaVu Sans"', bodies[0])
         invoice_report = self.env.ref("account.account_invoices")
-        self.assertFalse(invoice_report._nordic_self_contained())
+        self.assertFalse(invoice_report._nordic_is_project_report())
+        html = invoice_report._render_qweb_html(invoice_report, self.event.move_id.ids)[0]
+        bodies = invoice_report._prepare_html(html, report_model="account.move")[0]
+        self.assertIn("/web/assets/", bodies[0])
