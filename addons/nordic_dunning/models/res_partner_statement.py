@@ -69,6 +69,15 @@ class ResPartner(models.Model):
             raise AccessError(_("Customer statements are for dunning users."))
         self.check_access("read")
 
+    def _nordic_statement_lang(self):
+        """The language of this customer's statement: the customer's, else the company's."""
+        self.ensure_one()
+        return self.commercial_partner_id.lang or self.env.company.partner_id.lang or "en_US"
+
+    def _nordic_statement_in_lang(self):
+        """This partner in an environment in the statement's language (labels, states, level names)."""
+        return self.with_context(lang=self._nordic_statement_lang())
+
     def _nordic_statement_data(self, day=None):
         """The statement of this customer (its commercial entity) in the current company on ``day``.
 
@@ -187,7 +196,7 @@ class ResPartner(models.Model):
     def _nordic_statement_xlsx(self, day=None):
         """The statement as an XLSX workbook (bytes), in the customer's language."""
         self.ensure_one()
-        partner = self.with_context(lang=self.commercial_partner_id.lang or self.env.lang)
+        partner = self._nordic_statement_in_lang()
         return partner._nordic_statement_workbook(partner._nordic_statement_data(day))
 
     def _nordic_statement_workbook(self, data):

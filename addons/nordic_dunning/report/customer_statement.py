@@ -16,7 +16,9 @@ class ReportCustomerStatement(models.AbstractModel):
             "doc_model": "res.partner",
             "docs": partners,
             # Each statement checks the reader's rights (dunning users, readable customers).
-            "statements": {partner.id: partner._nordic_statement_data() for partner in partners},
+            "statements": {
+                partner.id: partner._nordic_statement_in_lang()._nordic_statement_data() for partner in partners
+            },
             # The logo travels in the page (a data: URI): wkhtmltopdf fetches nothing.
             "image_data_uri": image_data_uri,
         }

@@ -21,6 +21,7 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["res.lang"]._activate_lang("sv_SE")
+        cls.env["ir.module.module"]._load_module_terms(["nordic_dunning"], ["sv_SE"])
         cls.customer.write(
             {"lang": "sv_SE", "nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 1, 1), "ref": "K-7"}
         )
@@ -73,13 +74,14 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
         )
 
     def test_pdf_in_customer_language(self):
-        """The PDF is in the customer's language (sv_SE: ISO dates, 1 500,00 with a comma), and its text
-        carries the invoices, the open amounts, the OCR references and the total due."""
+        """The PDF is in the customer's language (sv_SE: ISO dates, 1 500,00 with a comma, the dunning state
+        in Swedish), and its text carries the invoices, the open amounts and the OCR references."""
         report = self.env["ir.actions.report"].with_user(self.user)
         html = report._render_qweb_html("nordic_dunning.report_customer_statement", self.customer.ids)[0].decode()
         self.assertIn("1\N{NO-BREAK SPACE}500,00", html.replace(" ", "\N{NO-BREAK SPACE}"))
         self.assertIn("2026-04-01", html, "sv_SE dates")
         self.assertNotIn("04/01/2026", html)
+        self.assertIn("Under kravhantering", html, "the dunning state in Swedish")
         pdf, fmt = report.with_context(force_report_rendering=True)._render_qweb_pdf(
             "nordic_dunning.report_customer_statement", self.customer.ids
         )
@@ -99,7 +101,9 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
         self.assertIn("spreadsheetml", response.headers["Content-Type"])
         sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
         rows = list(sheet.iter_rows(values_only=True))
-        data = self.customer.with_user(self.user)._nordic_statement_data(fields.Date.today())
+        data = (
+            self.customer.with_user(self.user)._nordic_statement_in_lang()._nordic_statement_data(fields.Date.today())
+        )
         # Row 7 holds the headers, then one row per item, the totals and the total due.
         items, totals, due = (
             rows[7 : 7 + len(data["lines"])],
@@ -109,19 +113,20 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
         self.assertEqual(len(items), 4)
         for row, line in zip(items, data["lines"]):
             self.assertEqual(
-                (row[0], row[4], row[5] or "", row[6], row[7], row[10], row[12]),
+                (row[0], row[4], row[5] or "", row[6], row[7], row[8] or "", row[10], row[12]),
                 (
                     line["number"],
                     line["days_overdue"],
                     line["reference"],
                     line["original"],
                     line["open"],
+                    line["state"],
                     line["fees"],
                     line["interest_accrued"],
                 ),
             )
         partly = next(row for row in items if row[0] == self.partly_paid.name)
-        self.assertEqual((partly[6], partly[7], partly[10]), (2000.0, 1500.0, 60.0))
+        self.assertEqual((partly[6], partly[7], partly[8], partly[10]), (2000.0, 1500.0, "Under kravhantering", 60.0))
         self.assertEqual((totals[7], totals[10]), (2620.0, 120.0))
         self.assertEqual(due[7], data["totals"]["due"])
 
