@@ -7,7 +7,7 @@
     "author": "nordic_dunning developers",
     "license": "AGPL-3",
     "depends": ["account", "mail"],
-    "external_dependencies": {"python": ["holidays", "num2words"]},
+    "external_dependencies": {"python": ["holidays", "num2words", "xlsxwriter"]},
     "data": [
         "security/nordic_dunning_security.xml",
         "security/ir.model.access.csv",
@@ -17,6 +17,8 @@
         "data/ir_cron_data.xml",
         "data/nordic_dunning_safety_data.xml",
         "report/dunning_letter_report.xml",
+        "report/customer_statement_report.xml",
+        "data/mail_template_statement_data.xml",
         "views/nordic_dunning_policy_views.xml",
         "views/nordic_dunning_rate_views.xml",
         "views/nordic_dunning_run_views.xml",

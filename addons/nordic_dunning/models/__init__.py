@@ -2,6 +2,7 @@ from . import nordic_dunning_rate
 from . import nordic_dunning_policy
 from . import nordic_dunning_level
 from . import res_partner
+from . import res_partner_statement
 from . import nordic_dunning_status
 from . import account_move
 from . import nordic_dunning_event
@@ -17,3 +18,4 @@ from . import nordic_dunning_dispute
 from . import nordic_dunning_refund
 from . import res_company
 from . import res_config_settings
+from . import ir_actions_report
