@@ -27,7 +27,7 @@ def main():
     parser.add_argument("--invoices", type=int, default=10000, help="size of the benchmark data to copy")
     parser.add_argument("--per-invoice", action="store_true", help="one notice per invoice (option off)")
     parser.add_argument("--limit", type=int, default=500, help="notices kept (customers, or invoices when per invoice)")
-    parser.add_argument("--profile", action="store_true", help="print where the letters' time goes")
+    parser.add_argument("--profile", action="store_true", help="print where the time of the letters and e-mails goes")
     args = parser.parse_args()
     source, db = f"nordic_bench_{args.invoices}", f"nordic_letters_{args.invoices}"
     if not harness.db_exists(source):
@@ -58,14 +58,19 @@ def main():
         env.flush_all()
         letters_s = time.perf_counter() - started
         notices = events.notice_id
+        mail_profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
-        run._send_emails(events)
+        if mail_profiler:
+            mail_profiler.runcall(run._send_emails, events)
+        else:
+            run._send_emails(events)
         env.flush_all()
         mails_s = time.perf_counter() - started
         mails = env["mail.mail"].search_count([("model", "=", notices._name), ("res_id", "in", notices.ids)])
         cr.rollback()
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(mail_profiler).sort_stats("cumulative").print_stats(45)
     print(
         f"notices={len(notices)} invoices={len(events)} letters_s={letters_s:.1f} "
         f"letters_per_s={len(notices) / letters_s:.1f} mails_s={mails_s:.1f} mails={mails} "
