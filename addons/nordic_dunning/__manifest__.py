@@ -1,7 +1,7 @@
 {
     "name": "Nordic Dunning",
     "summary": "Reminders, fees and late interest within Swedish and Norwegian law; letters, e-mails, disputes",
-    "version": "18.0.2.0.0",
+    "version": "18.0.2.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/nordic-dunning/nordic_dunning",
     "author": "nordic_dunning developers",
@@ -23,6 +23,7 @@
         "views/nordic_dunning_rate_views.xml",
         "views/nordic_dunning_run_views.xml",
         "views/nordic_dunning_event_views.xml",
+        "views/nordic_dunning_notice_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/nordic_dunning_dispute_views.xml",

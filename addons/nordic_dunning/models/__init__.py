@@ -6,6 +6,7 @@ from . import res_partner_statement
 from . import nordic_dunning_status
 from . import account_move
 from . import nordic_dunning_event
+from . import nordic_dunning_notice
 from . import nordic_dunning_run
 from . import nordic_dunning_run_selection
 from . import nordic_dunning_run_charges
@@ -18,4 +19,5 @@ from . import nordic_dunning_dispute
 from . import nordic_dunning_refund
 from . import res_company
 from . import res_config_settings
+from . import mail_template
 from . import ir_actions_report

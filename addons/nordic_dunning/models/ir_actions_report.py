@@ -85,3 +85,10 @@ class IrActionsReport(models.Model):
         )
         attachments = bundle.css() if is_css else bundle.js()
         return b"\n".join(attachment.raw or b"" for attachment in attachments).decode()
+
+    def retrieve_attachment(self, record):
+        """A dunning notice's letter is the PDF the notice records (the evidence), read without a search per
+        notice and never re-rendered; one that has none yet is rendered."""
+        if self.model == "nordic.dunning.notice":
+            return record.attachment_id or None
+        return super().retrieve_attachment(record)

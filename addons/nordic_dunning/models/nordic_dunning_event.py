@@ -1,13 +1,13 @@
-from num2words import num2words
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools.system import is_system
+from ..tools.words import amount_in_words
 
 # What the product may still set on an existing event, once: the documents produced for it and, for a mass
 # cancellation, its cancellation. Everything else is the immutable record.
 DOCUMENT_FIELDS = {
+    "notice_id",
     "mail_message_id",
     "letter_attachment_id",
     "fee_move_line_id",
@@ -70,6 +70,9 @@ class NordicDunningEvent(models.Model):
     mail_message_id = fields.Many2one("mail.message", "E-mail sent", readonly=True)
     letter_attachment_id = fields.Many2one("ir.attachment", "Letter document", readonly=True)
     activity_id = fields.Many2one("mail.activity", "Call activity", readonly=True)
+    # The letter and e-mail this measure went out in (with the customer's other invoices of the run when the
+    # policy sends one reminder per customer).
+    notice_id = fields.Many2one("nordic.dunning.notice", readonly=True, index="btree_not_null")
     fee_move_line_id = fields.Many2one("account.move.line", "Fee entry", readonly=True)
     interest_move_line_id = fields.Many2one("account.move.line", "Interest entry", readonly=True)
     state = fields.Selection(
@@ -128,16 +131,10 @@ class NordicDunningEvent(models.Model):
     def _amount_in_words(self):
         """The total due in words, in the customer's language (num2words through Odoo)."""
         self.ensure_one()
-        lang = self._get_lang()
-        currency = self.currency_id.with_context(lang=lang)
-        if lang[:2] not in ("nb", "nn"):
-            return currency.amount_to_text(self.amount_total)
-        # num2words knows Norwegian as "no"; Odoo passes "nb_NO" and would fall back to English.
-        integral, _sep, fractional = f"{self.amount_total:.{currency.decimal_places}f}".partition(".")
-        words = f"{num2words(int(integral), lang='no')} {currency.currency_unit_label}"
-        if int(fractional or 0):
-            words += f" og {num2words(int(fractional), lang='no')} {currency.currency_subunit_label}"
-        return words[:1].upper() + words[1:]
+        return amount_in_words(self.currency_id, self.amount_total, self._get_lang())
 
     def action_print_letter(self):
-        return self.env.ref("nordic_dunning.action_report_dunning_letter").report_action(self)
+        """The letter this measure went out in (its notice's stored PDF)."""
+        if not self.notice_id:
+            raise UserError(_("No letter was prepared for this measure."))
+        return self.notice_id.action_print()

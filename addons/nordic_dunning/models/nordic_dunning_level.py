@@ -67,7 +67,10 @@ class NordicDunningLevel(models.Model):
     channel_letter = fields.Boolean("Letter", default=True)
     channel_call = fields.Boolean("Phone call", help="Plan a call activity for the invoice's salesperson.")
     mail_template_id = fields.Many2one(
-        "mail.template", string="E-mail template", domain=[("model", "=", "nordic.dunning.event")]
+        "mail.template",
+        string="E-mail template",
+        domain=[("model", "=", "nordic.dunning.notice")],
+        help="The e-mail of this level's notices; empty: the default dunning e-mail.",
     )
     payment_term_days = fields.Integer(
         "Payment deadline (days)",

@@ -94,6 +94,14 @@ class NordicDunningPolicy(models.Model):
         "recovery costs (SE 450 kr, lag (1981:739) 4 a §; DK 310 kr, renteloven § 9 a; FI 40 €; NO the "
         "standardkompensasjon of forsinkelsesrenteloven § 3a, 470 kr in 2025-H1). Never charged to consumers.",
     )
+    combine_notices = fields.Boolean(
+        "One reminder per customer",
+        default=True,
+        tracking=True,
+        help="All of a customer's invoices at the same level in one run go out as one letter and one e-mail that "
+        "list each invoice with its own payment reference, fee, interest and total. Fees are still counted per "
+        "invoice, as the law counts them per claim. Off: one letter and one e-mail per invoice.",
+    )
     min_amount = fields.Monetary(
         "Minimum open amount", currency_field="currency_id", help="Smaller open amounts are not dunned."
     )

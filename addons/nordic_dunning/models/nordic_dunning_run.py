@@ -14,6 +14,7 @@ SYSTEM_FIELDS = (
     "line_ids",
     "unsent_move_ids",
     "fee_move_ids",
+    "notice_ids",
     "letter_attachment_id",
     "confirm_user_id",
     "confirm_date",
@@ -92,7 +93,10 @@ class NordicDunningRun(models.Model):
         readonly=True,
         copy=False,
     )
-    letter_attachment_id = fields.Many2one("ir.attachment", "Letters (PDF)", readonly=True, copy=False)
+    letter_attachment_id = fields.Many2one(
+        "ir.attachment", "Letters (PDF)", readonly=True, copy=False, help="The print batch: every letter of the run."
+    )
+    notice_ids = fields.One2many("nordic.dunning.notice", "run_id", "Notices", readonly=True)
     confirm_user_id = fields.Many2one("res.users", "Confirmed by", readonly=True, copy=False)
     confirm_date = fields.Datetime("Confirmed on", readonly=True, copy=False)
     anomaly_note = fields.Text("Why it needs approval", readonly=True, copy=False)
@@ -282,11 +286,9 @@ class NordicDunningRun(models.Model):
         }
 
     def action_print_letters(self):
+        """The run's print batch: its letters' stored PDFs merged into one."""
         self.ensure_one()
-        events = self.event_ids.filtered("channel_letter")
-        if not events:
-            raise UserError(_("No letter in this run."))
-        return self.env.ref("nordic_dunning.action_report_dunning_letter").report_action(events)
+        return as_system(self)._letters_batch_action()
 
     # ------------------------------------------------------------------
     # Helpers

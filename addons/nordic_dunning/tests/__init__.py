@@ -14,3 +14,4 @@ from . import test_legal_timing
 from . import test_dunning_dk_fi
 from . import test_report_assets
 from . import test_customer_statement
+from . import test_notice

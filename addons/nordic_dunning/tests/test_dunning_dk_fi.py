@@ -66,7 +66,9 @@ class TestDunningDK(NordicDunningCommon):
         run = self.build_run(date(2026, 3, 12))
         run._confirm(letters=False)
         event = run.event_ids
-        html = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)[0]
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "nordic_dunning.report_dunning_letter", event.notice_id.ids
+        )[0]
         self.assertIn("Rykkergebyr", html.decode())
         self.assertIn("Betales senest", html.decode())
         self.assertIn("Rykkergebyr", event.mail_message_id.body)
@@ -131,6 +133,8 @@ class TestDunningFI(NordicDunningCommon):
         self.customer.lang = "fi_FI"
         self.make_invoice(1000.0, due=date(2026, 3, 2))
         event = self.confirm(self.build_run(date(2026, 3, 16)))
-        html = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)[0]
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "nordic_dunning.report_dunning_letter", event.notice_id.ids
+        )[0]
         self.assertIn("Muistutusmaksu", html.decode())
         self.assertIn("Maksumuistutus", html.decode())

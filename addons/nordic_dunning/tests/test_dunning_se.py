@@ -177,7 +177,9 @@ class TestDunningSE(NordicDunningCommon):
         self.assertTrue(invoice.payment_reference.isdigit())
         event = self.confirm(self.build_run(date(2026, 4, 10)))
         self.assertEqual(event.payment_reference, invoice.payment_reference)
-        html, _fmt = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)
+        html, _fmt = self.env["ir.actions.report"]._render_qweb_html(
+            "nordic_dunning.report_dunning_letter", event.notice_id.ids
+        )
         html = html.decode()
         self.assertIn(invoice.payment_reference, html)
         self.assertIn("1,234.00", html)
@@ -185,7 +187,7 @@ class TestDunningSE(NordicDunningCommon):
         pdf, fmt = (
             self.env["ir.actions.report"]
             .with_context(force_report_rendering=True)
-            ._render_qweb_pdf("nordic_dunning.report_dunning_letter", event.ids)
+            ._render_qweb_pdf("nordic_dunning.report_dunning_letter", event.notice_id.ids)
         )
         self.assertEqual(fmt, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
@@ -202,7 +204,9 @@ class TestDunningSE(NordicDunningCommon):
         self.customer.lang = "sv_SE"
         self.make_invoice(1000.0, due=date(2026, 4, 1))
         event = self.confirm(self.build_run(date(2026, 4, 10)))
-        html = self.env["ir.actions.report"]._render_qweb_html("nordic_dunning.report_dunning_letter", event.ids)[0]
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "nordic_dunning.report_dunning_letter", event.notice_id.ids
+        )[0]
         html = html.decode()
         self.assertIn("Betalningspåminnelse", html)
         self.assertIn("tusen", html.lower(), "the amount in Swedish words")

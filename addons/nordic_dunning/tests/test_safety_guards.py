@@ -146,8 +146,9 @@ class TestSafetyGuards(NordicDunningCommon):
         self.assertFalse(event.mail_message_id)
         self.assertFalse(event.letter_attachment_id or run.letter_attachment_id)
         self.assertIn("1 e-mail(s) and 1 letter(s) were withheld", run.withheld_note)
+        self.assertFalse(event.notice_id, "no notice was written for a customer who hears nothing")
         self.assertFalse(
-            self.env["mail.mail"].search([("model", "=", "nordic.dunning.event"), ("res_id", "=", event.id)])
+            self.env["mail.mail"].search([("model", "in", ("nordic.dunning.event", "nordic.dunning.notice"))])
         )
 
     def test_holds_lifted_by_cron(self):

@@ -1,1 +1,1 @@
-from . import calendar, interest, system
+from . import calendar, interest, system, words
