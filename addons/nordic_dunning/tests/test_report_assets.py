@@ -58,7 +58,7 @@ class TestReportSelfContained(NordicDunningCommon, HttpCase):
             pdf, _fmt = (
                 self.env["ir.actions.report"]
                 .with_context(force_report_rendering=True)
-                ._render_qweb_pdf("nordic_dunning.report_dunning_letter", self.event.ids)
+                ._render_qweb_pdf("nordic_dunning.report_dunning_letter", self.event.notice_id.ids)
             )
         self.assertTrue(pdf.startswith(b"%PDF"))
         return pdf, "\n".join(logs.output)
@@ -98,7 +98,7 @@ class TestReportSelfContained(NordicDunningCommon, HttpCase):
         """The project's reports carry the report bundles inline and name installed fonts; other reports
         keep Odoo's links."""
         letter = self.env.ref("nordic_dunning.action_report_dunning_letter")
-        html = letter._render_qweb_html(letter, self.event.ids)[0]
+        html = letter._render_qweb_html(letter, self.event.notice_id.ids)[0]
         bodies, _ids, _header, _footer, _args = letter._prepare_html(html, report_model=letter.model)
         self.assertNotIn("/web/assets/", bodies[0])
         self.assertIn(".table", bodies[0], "Bootstrap's report styles are in the page")
