@@ -16,7 +16,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.nordic_dunning.tools.system import as_system
 
-CHUNK = 2000
+CHUNK = 200
 
 
 class NordicPaymentImport(models.Model):
@@ -24,8 +24,14 @@ class NordicPaymentImport(models.Model):
 
     def _receipt_account(self):
         journal = self.journal_id
+        # As Odoo's payments find theirs (account.payment._get_outstanding_account): the journal's incoming
+        # method, else the chart's outstanding receipts account, else the company's transfer account.
         account = journal.inbound_payment_method_line_ids[:1].payment_account_id
-        account = account or journal.company_id.account_journal_payment_debit_account_id
+        if not account:
+            company = journal.company_id
+            charts = self.with_context(allowed_company_ids=company.root_id.ids).env["account.chart.template"]
+            account = charts.ref("account_journal_payment_debit_account_id", raise_if_not_found=False)
+            account = account or company.transfer_account_id
         if not account:
             raise UserError(_("Journal %s has no outstanding receipts account to book payments on.", journal.name))
         return account
@@ -65,7 +71,9 @@ class NordicPaymentImport(models.Model):
                 vals["line_ids"].append(Command.create(self._debit_vals(currency, plan, debit_account)))
                 move_vals.append(vals)
                 plans.append(plan)
-        moves = self.env["account.move"].create(move_vals)
+        # Entries of plain receivable and outstanding lines, balanced by construction: no tax or payment-term
+        # line for Odoo to synchronise (the context key only skips that work, it guards nothing).
+        moves = self.env["account.move"].with_context(skip_invoice_sync=True).create(move_vals)
         moves.action_post()
         reconcile = []
         for move, plan in zip(moves, plans, strict=True):
@@ -105,6 +113,9 @@ class NordicPaymentImport(models.Model):
                             "amount_currency": -amount,
                             "balance": -balance,
                             "nordic_payment_line_id": line.id,
+                            "display_type": "product",
+                            "tax_ids": [],
+                            "analytic_distribution": False,
                         }
                     )
                 )
@@ -125,6 +136,9 @@ class NordicPaymentImport(models.Model):
             "currency_id": currency.id,
             "amount_currency": currency.round(sum(amount for _inv, amount, _balance in plan)),
             "balance": self.company_id.currency_id.round(sum(balance for _inv, _amount, balance in plan)),
+            "display_type": "product",
+            "tax_ids": [],
+            "analytic_distribution": False,
         }
 
     def _propose_refunds(self, credits):
