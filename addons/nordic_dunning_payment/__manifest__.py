@@ -7,7 +7,7 @@
     "author": "nordic_dunning developers",
     "license": "AGPL-3",
     "depends": ["nordic_dunning", "account_statement_import_camt54"],
-    "external_dependencies": {"python": ["netsgiro", "stdnum"]},
+    "external_dependencies": {"python": ["netsgiro", "python-stdnum"]},
     "data": [
         "security/nordic_dunning_payment_security.xml",
         "security/ir.model.access.csv",
@@ -15,6 +15,7 @@
         "views/nordic_payment_import_views.xml",
         "views/nordic_payment_import_line_views.xml",
         "views/account_journal_views.xml",
+        "views/nordic_dunning_policy_views.xml",
         "wizards/nordic_payment_upload_views.xml",
         "views/menus.xml",
     ],

@@ -5,3 +5,5 @@ from . import nordic_payment_import_line
 from . import nordic_payment_matching
 from . import nordic_payment_booking
 from . import nordic_payment_folder
+from . import nordic_dunning_policy
+from . import nordic_dunning_run_guard

@@ -41,7 +41,7 @@ class NordicPaymentImport(models.Model):
         [("to_check", "Payments to check"), ("done", "Done")], required=True, readonly=True, tracking=True
     )
     line_ids = fields.One2many("nordic.payment.import.line", "import_id", "Payments", readonly=True)
-    line_count = fields.Integer("Payments", readonly=True)
+    line_count = fields.Integer("Number of payments", readonly=True)
     matched_count = fields.Integer("Matched", readonly=True)
     to_check_count = fields.Integer("To check", readonly=True)
     amount_total = fields.Monetary("Total", readonly=True)
