@@ -29,9 +29,10 @@ import psycopg2  # the harness runs in the project virtualenv
 
 ROOT = Path(__file__).resolve().parent.parent
 ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo"))
-# The project's addons, each on top of the one before: the engine, collection agencies, approvals.
-ADDONS = ["nordic_dunning", "nordic_dunning_collection", "nordic_dunning_approval"]
-# The addon that installs all of them (demo, benchmark, end-to-end tests).
+# The project's addons, each on top of the ones before: the engine, payment files, collection agencies,
+# approvals. Each is tested on a template with what it and those before it depend on.
+ADDONS = ["nordic_dunning", "nordic_dunning_payment", "nordic_dunning_collection", "nordic_dunning_approval"]
+# The addon that installs the engine, collection and approvals (demo, benchmark, end-to-end tests).
 ADDON = ADDONS[-1]
 # Localisations every test and demo database has; the addons themselves do not depend on them.
 BASE_MODULES = ["l10n_se", "l10n_no"]

@@ -1,0 +1,23 @@
+{
+    "name": "Nordic Dunning: Payment Files",
+    "summary": "BgMax, Nets OCR giro and camt.054 payment files matched by OCR/KID and reconciled in batches",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/nordic-dunning/nordic_dunning",
+    "author": "nordic_dunning developers",
+    "license": "AGPL-3",
+    "depends": ["nordic_dunning", "account_statement_import_camt54"],
+    "external_dependencies": {"python": ["netsgiro", "python-stdnum"]},
+    "data": [
+        "security/nordic_dunning_payment_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/nordic_payment_import_views.xml",
+        "views/nordic_payment_import_line_views.xml",
+        "views/account_journal_views.xml",
+        "views/nordic_dunning_policy_views.xml",
+        "wizards/nordic_payment_upload_views.xml",
+        "views/menus.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,1 @@
+from . import nordic_payment_upload
