@@ -17,3 +17,5 @@ from . import nordic_dunning_dispute
 from . import nordic_dunning_refund
 from . import res_company
 from . import res_config_settings
+from . import nordic_dunning_run_sending
+from . import nordic_dunning_send_failure

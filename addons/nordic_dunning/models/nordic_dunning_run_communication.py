@@ -1,4 +1,5 @@
-"""What a run sends: e-mails, letters and planned calls, never from a test database."""
+"""What a run sends: e-mails, letters and planned calls, never from a test database (the e-mails and letters
+are produced by the sending jobs, nordic_dunning_run_sending.py)."""
 # pylint: disable=consider-merging-classes-inherited
 
 from collections import defaultdict
@@ -18,21 +19,19 @@ class NordicDunningRun(models.Model):
         collection addon (nordic_dunning_collection) opens a case at the agency for each event."""
 
     def _communicate(self, events, send=True, letters=True):
-        """E-mails, call activities and the letters' PDF; nothing leaves a test database.
+        """Call activities now; fees, e-mails and letters enqueued as jobs; nothing leaves a test database.
 
         ``send`` and ``letters`` are for the product's own callers (benchmarks, demo data, tests), never a
-        context a caller could set: over RPC a run is confirmed with everything it sends."""
-        if not send:
-            return
-        events = events.sudo()  # the documents are recorded on the audit trail by the product (tools/system)
-        if self._nordic_is_test_database():
-            self._withhold(events)
+        context a caller could set: over RPC a run is confirmed with everything it sends. Fees are booked
+        (by the jobs) whatever they say."""
+        neutralized = self._nordic_is_test_database()
+        self.write({"send_emails": send and not neutralized, "send_letters": send and letters and not neutralized})
+        if send:
+            events = events.sudo()  # the documents are recorded on the audit trail by the product (tools/system)
+            if neutralized:
+                self._withhold(events)
             self._plan_calls(events.filtered("channel_call"))
-            return
-        self._send_emails(events.filtered("channel_email"))
-        self._plan_calls(events.filtered("channel_call"))
-        if letters:
-            self._render_letters(events.filtered("channel_letter"))
+        self._enqueue_sending()
 
     @api.model
     def _nordic_is_test_database(self):

@@ -1,3 +1,4 @@
+from . import queue_job_compat  # first: see the module
 from . import test_calendar_interest
 from . import test_dunning_se
 from . import test_dunning_no
@@ -12,3 +13,4 @@ from . import test_sql_tools
 from . import test_attacks
 from . import test_legal_timing
 from . import test_dunning_dk_fi
+from . import test_sending_jobs
