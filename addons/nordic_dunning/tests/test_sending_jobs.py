@@ -144,6 +144,19 @@ class TestSendingJobs(NordicDunningCommon):
         with self.assertRaises(UserError):
             run.action_retry_sending()
 
+    def test_send_pending_now_performs_the_stored_jobs(self):
+        """The product's scripts (no jobrunner) perform a run's stored jobs in-process: everything is sent
+        and the jobs are done."""
+        run = self.build_run(date(2026, 4, 10))
+        run._confirm(letters=False)
+        jobs = self.env["queue.job"].sudo().search([("model_name", "=", "nordic.dunning.run"), ("state", "!=", "done")])
+        self.assertEqual(set(jobs.mapped("method_name")), {"_job_fees", "_job_mails", "_job_finish_sending"})
+        self.assertFalse(run.event_ids.fee_move_line_id)
+        run._send_pending_now()
+        run.invalidate_recordset()
+        self.assertEqual(set(jobs.mapped("state")), {"done"})
+        self.assertEqual((run.sending_state, self.fee_lines(), self.mails(run.event_ids)), ("sent", 4, 4))
+
     def test_run_without_anything_to_send(self):
         """A run whose measures carry no fee and whose documents are switched off has nothing to send."""
         self.customers.write({"nordic_fee_agreed": False})
