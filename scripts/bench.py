@@ -9,7 +9,8 @@ Each round works on a fresh copy of that database (``createdb -T``, not timed) a
 process, side by side:
 (a) ours, as in production: the run is built in one transaction (the daily cron, which commits) and
     confirmed in another (the reviewer's button or the scheduled confirmation), mail sending switched
-    off and letters not rendered (``_confirm(send=False)``);
+    off and letters not rendered (``_confirm(send=False)``), its fee jobs performed in the same process
+    (``_send_pending_now``);
 (b) OCA: a credit-control run with three equivalent levels generating its credit-control lines, in one
     transaction.
 One untimed round runs first (rolled back), as a long-running server has already loaded its code and
@@ -330,8 +331,11 @@ def ours_build(env, company, _previous):
 
 
 def ours_confirm(env, company, run_ids):
-    """The reviewer's part: confirm the run (events, fees, next levels), nothing sent."""
-    env["nordic.dunning.run"].browse(run_ids)._confirm(send=False)
+    """The reviewer's part: confirm the run (events, next levels) and book its fees (the fee jobs, performed
+    in-process), nothing sent."""
+    runs = env["nordic.dunning.run"].browse(run_ids)
+    runs._confirm(send=False)
+    runs._send_pending_now()
     return lambda env: f"{env['nordic.dunning.event'].search_count([('run_id', 'in', run_ids)])} events"
 
 

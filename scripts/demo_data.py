@@ -96,13 +96,15 @@ def make_invoices(company, customers, count, reference_model, journal=None):
 
 
 def replay_history(policy, days=60):
-    """Build and confirm the runs of the past days, without e-mails or letters."""
+    """Build and confirm the runs of the past days, without e-mails or letters; their fee jobs are performed
+    here (the demo's jobrunner only starts with the server)."""
     Run = env["nordic.dunning.run"].with_company(policy.company_id).with_context(tracking_disable=True)
     for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
         for run in Run._build_for_policies(policy, day):
             if run.state == "draft":
                 run._confirm(send=False)
+                run._send_pending_now()
 
 
 to_replay = []

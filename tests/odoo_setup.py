@@ -112,6 +112,7 @@ def handed_over_invoices(env, company, policy, amounts, due=date(2026, 1, 1)):
         for run in env["nordic.dunning.run"]._build_for_policies(policy, day):
             if run.line_ids:
                 run._confirm(send=False)
+                run._send_pending_now()
     return moves
 
 

@@ -1,12 +1,12 @@
 {
     "name": "Nordic Dunning",
     "summary": "Reminders, fees and late interest within Swedish and Norwegian law; letters, e-mails, disputes",
-    "version": "18.0.2.1.0",
+    "version": "18.0.3.0.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/nordic-dunning/nordic_dunning",
     "author": "nordic_dunning developers",
     "license": "AGPL-3",
-    "depends": ["account", "mail"],
+    "depends": ["account", "mail", "queue_job"],
     "external_dependencies": {"python": ["holidays", "num2words", "xlsxwriter"]},
     "data": [
         "security/nordic_dunning_security.xml",
@@ -15,6 +15,7 @@
         "data/nordic_dunning_rate_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/queue_job_data.xml",
         "data/nordic_dunning_safety_data.xml",
         "report/dunning_letter_report.xml",
         "report/customer_statement_report.xml",

@@ -21,3 +21,5 @@ from . import res_company
 from . import res_config_settings
 from . import mail_template
 from . import ir_actions_report
+from . import nordic_dunning_run_sending
+from . import nordic_dunning_send_failure

@@ -25,6 +25,18 @@ SYSTEM_FIELDS = (
     "withheld_note",
     "built_on",
     "rate_warning",
+    # The background sending (nordic_dunning_run_sending.py): its state, what it sends, its progress, failures.
+    "sending_state",
+    "send_letters",
+    "send_emails",
+    "send_failure_ids",
+    "fees_done",
+    "fees_total",
+    "letters_done",
+    "letters_total",
+    "mails_done",
+    "mails_total",
+    "sending_progress",
 )
 # Once a run is reviewed or executed, what it was built for stays as it was.
 BUILT_FIELDS = ("company_id", "policy_id", "date")
@@ -170,7 +182,10 @@ class NordicDunningRun(models.Model):
             decided = {
                 key: value
                 for key, value in vals.items()
-                if value and not (key == "state" and value == "draft") and not (key == "name" and value == "/")
+                if value
+                and not (key == "state" and value == "draft")
+                and not (key == "sending_state" and value == "none")
+                and not (key == "name" and value == "/")
             }
             check_system_fields(self, decided, (*SYSTEM_FIELDS, "name"))
             if vals.get("name", "/") == "/":
@@ -200,7 +215,7 @@ class NordicDunningRun(models.Model):
         return True
 
     def action_confirm(self):
-        """Execute the run: events, fees, letters and e-mails, next dates."""
+        """Execute the run: events and next dates now; fees, letters and e-mails enqueued as jobs."""
         return self._confirm()
 
     def _confirm(self, send=True, letters=True):

@@ -1,4 +1,5 @@
-"""What a run sends: e-mails, letters and planned calls, never from a test database."""
+"""What a run sends: e-mails, letters and planned calls, never from a test database (the e-mails and letters
+are produced by the sending jobs, nordic_dunning_run_sending.py)."""
 # pylint: disable=consider-merging-classes-inherited
 
 import io
@@ -27,25 +28,24 @@ class NordicDunningRun(models.Model):
         collection addon (nordic_dunning_collection) opens a case at the agency for each event."""
 
     def _communicate(self, events, send=True, letters=True):
-        """E-mails, call activities and the letters' PDF; nothing leaves a test database.
+        """Call activities now; fees, e-mails and letters enqueued as jobs; nothing leaves a test database.
 
         ``send`` and ``letters`` are for the product's own callers (benchmarks, demo data, tests), never a
-        context a caller could set: over RPC a run is confirmed with everything it sends. Without ``letters``
-        no PDF is rendered: the e-mails go without the letter attached."""
-        if not send:
-            return
-        events = events.sudo()  # the documents are recorded on the audit trail by the product (tools/system)
-        if self._nordic_is_test_database():
-            self._withhold(events)
+        context a caller could set: over RPC a run is confirmed with everything it sends. Fees are booked
+        (by the jobs) whatever they say; without ``letters`` no PDF is rendered and the e-mails go without the
+        letter attached."""
+        neutralized = self._nordic_is_test_database()
+        self.write({"send_emails": send and not neutralized, "send_letters": send and letters and not neutralized})
+        if send:
+            events = events.sudo()  # the documents are recorded on the audit trail by the product (tools/system)
+            if neutralized:
+                self._withhold(events)
+            else:
+                # The notices are written here, in the confirming transaction, so that letter and e-mail jobs
+                # working on the same events in parallel find them (see _notices_for).
+                self._notices_for(events.filtered(lambda e: e.channel_email or e.channel_letter))
             self._plan_calls(events.filtered("channel_call"))
-            return
-        # The notices are written here, in the confirming transaction, so that letter and e-mail jobs working
-        # on the same events in parallel find them (see _notices_for).
-        self._notices_for(events.filtered(lambda e: e.channel_email or e.channel_letter))
-        if letters:
-            self._render_letters(events.filtered("channel_letter"))
-        self._send_emails(events.filtered("channel_email"), with_pdf=letters)
-        self._plan_calls(events.filtered("channel_call"))
+        self._enqueue_sending()
 
     @api.model
     def _nordic_is_test_database(self):

@@ -22,7 +22,8 @@ class NordicDunningRun(models.Model):
 
     def _execute(self, send=True, letters=True):
         """Set-based: a handful of statements whatever the number of lines; no line travels through Python
-        except those whose amounts must be recomputed."""
+        except those whose amounts must be recomputed. Returns once the events are written and the fees,
+        letters and e-mails enqueued (``_enqueue_sending``)."""
         self.ensure_one()
         day = self._sending_day()
         self.env.flush_all()
@@ -39,7 +40,7 @@ class NordicDunningRun(models.Model):
         # The statuses move first, while the lines to execute are still the proposed ones.
         self._advance_invoices(day)
         events = self._create_events(overrides, day)
-        self._charge_fees(events, day)
+        # Fees, letters and e-mails are booked and sent by background jobs (nordic_dunning_run_sending.py).
         self._handover(events.search([("line_id.run_id", "=", self.id), ("kind", "=", "handover")]))
         self._communicate(events, send=send, letters=letters)
         self.write(

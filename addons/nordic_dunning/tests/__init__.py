@@ -1,3 +1,4 @@
+from . import queue_job_compat  # first: see the module
 from . import test_calendar_interest
 from . import test_dunning_se
 from . import test_dunning_no
@@ -15,3 +16,4 @@ from . import test_dunning_dk_fi
 from . import test_report_assets
 from . import test_customer_statement
 from . import test_notice
+from . import test_sending_jobs

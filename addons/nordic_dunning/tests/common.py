@@ -4,6 +4,7 @@ from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 @tagged("post_install", "-at_install")
@@ -91,9 +92,18 @@ class NordicDunningCommon(AccountTestInvoicingCommon):
         """The run the daily cron would build on ``day`` (an empty recordset when nothing is due)."""
         return self.env["nordic.dunning.run"]._build_for_policies(policy or self.policy, day)
 
-    def confirm(self, run):
-        run._confirm(letters=False)
+    def confirm(self, run, letters=False):
+        """Confirm ``run`` and perform the sending jobs it enqueued (fees, e-mails; letters if asked)."""
+        self.confirm_and_send(run, letters=letters)
         return run.event_ids
+
+    @staticmethod
+    def confirm_and_send(run, **kwargs):
+        """``run._confirm(**kwargs)``, then its enqueued jobs performed as the jobrunner would."""
+        with trap_jobs() as trap:
+            run._confirm(**kwargs)
+            trap.perform_enqueued_jobs()
+        return trap
 
     @staticmethod
     def today():

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.nordic_dunning.tools.system import as_system
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import NordicDunningCommon
 
@@ -176,7 +177,9 @@ class TestEngineAttacks(NordicDunningCommon):
         level = self.levels[0]
         self.assertTrue(level.channel_email, "the first Swedish level e-mails the reminder")
         run = self.build_run(date(2026, 4, 10))
-        self.as_attacker(run).action_confirm()
+        with trap_jobs() as trap:
+            self.as_attacker(run).action_confirm()
+            trap.perform_enqueued_jobs()
         event = self.invoice.nordic_dunning_event_ids
         self.assertTrue(event.channel_email)
         self.assertTrue(event.mail_message_id, "the e-mail the event records was sent")

@@ -64,7 +64,7 @@ class TestDunningDK(NordicDunningCommon):
         self.customer.lang = "da_DK"
         self.make_invoice(1000.0, due=date(2026, 3, 2))
         run = self.build_run(date(2026, 3, 12))
-        run._confirm(letters=False)
+        self.confirm_and_send(run, letters=False)
         event = run.event_ids
         html = self.env["ir.actions.report"]._render_qweb_html(
             "nordic_dunning.report_dunning_letter", event.notice_id.ids

@@ -215,7 +215,7 @@ class TestDunningSE(NordicDunningCommon):
         """Confirming a level with the e-mail channel queues the reminder e-mail and links it to the event."""
         self.make_invoice(800.0, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))
-        run._confirm(letters=False)
+        self.confirm_and_send(run, letters=False)
         event = run.event_ids
         self.assertTrue(event.mail_message_id)
         self.assertIn("800.00", event.mail_message_id.body)

@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 
 from odoo.addons.nordic_dunning.tools.calendar import level_deadline
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import NordicDunningCommon
 
@@ -186,8 +187,10 @@ class TestNorwegianFeeRules(NordicDunningCommon):
             run = self.build_run(date(2025, 12, 30))
             line = run.line_ids
             self.assertEqual((line.move_id, line.fee_amount), (invoice, 35.0))
-        with freeze_time(datetime(2026, 1, 1, 7, 1)):
-            self.assertEqual(self.env["nordic.dunning.run"]._cron_confirm_scheduled(), run)
+        with trap_jobs() as trap:
+            with freeze_time(datetime(2026, 1, 1, 7, 1)):
+                self.assertEqual(self.env["nordic.dunning.run"]._cron_confirm_scheduled(), run)
+            trap.perform_enqueued_jobs()  # days later: the jobs still book as of the sending day
         event = run.event_ids
         self.assertEqual(event.date, date(2026, 1, 1))
         self.assertEqual(event.deadline_date, date(2026, 1, 15))

@@ -44,7 +44,7 @@ class TestMassCancel(NordicDunningCommon):
         invoices.is_move_sent = True
         run = self.build_run(date(2026, 4, 10))
         self.assertEqual((run.state, len(run.line_ids)), ("draft", 200))
-        events = run._confirm(send=False) and run.event_ids
+        events = self.confirm_and_send(run, send=False) and run.event_ids
         self.assertEqual(len(events), 200)
         self.assertEqual(sum(events.mapped("fee_amount")), 200 * 60.0)
 

@@ -140,7 +140,7 @@ class TestSafetyGuards(NordicDunningCommon):
         self.env["ir.config_parameter"].sudo().set_param("database.is_neutralized", True)
         invoice = self.make_invoice(800.0, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))
-        run.action_confirm()
+        self.confirm_and_send(run, letters=True)
         event = run.event_ids
         self.assertEqual(event.move_id, invoice)
         self.assertFalse(event.mail_message_id)

@@ -42,7 +42,7 @@ class TestSecurity(NordicDunningCommon):
             .create({"policy_id": self.policy.id, "date": date(2026, 4, 10)})
         )
         run.action_generate()
-        run._confirm(letters=False)
+        self.confirm_and_send(run, letters=False)
         self.assertEqual(run.state, "done")
         self.assertEqual(self.invoice.nordic_dunning_event_ids.user_id, self.dunning_user)
         with self.assertRaises(AccessError):

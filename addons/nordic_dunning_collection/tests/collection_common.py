@@ -42,7 +42,9 @@ class NordicCollectionCommon(NordicDunningCommon):
         """A case waiting for submission for a new sent invoice demanded once (its first reminder), opened
         the way the product opens one (without going through the runs up to the hand-over)."""
         invoice = cls.make_invoice(amount, due=date(2026, 4, 1), partner=partner)
-        cls.env["nordic.dunning.run"]._build_for_policies(cls.policy, date(2026, 4, 10))._confirm(letters=False)
+        cls.confirm_and_send(
+            cls.env["nordic.dunning.run"]._build_for_policies(cls.policy, date(2026, 4, 10)), letters=False
+        )
         debtor = invoice.commercial_partner_id
         case = as_system(cls.Case.sudo()).create(
             {
