@@ -32,7 +32,7 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
             active_model="account.move", active_ids=cls.partly_paid.ids
         ).create({"payment_date": date(2026, 4, 5), "amount": 500.0})._create_payments()
         run = cls.env["nordic.dunning.run"]._build_for_policies(cls.policy, date(2026, 4, 10))
-        run._confirm(letters=False)
+        cls.confirm_and_send(run, letters=False)
         cls.events = run.event_ids
         # Contact Creation, which Odoo gives internal users by default, lets the user post on the customer.
         cls.user = cls.company_user(

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools.pdf import PdfReader
 
+from ..tools.system import as_system
 from .common import NordicDunningCommon
 
 
@@ -40,7 +41,7 @@ class TestNotices(NordicDunningCommon):
         self.customer.write({"nordic_fee_agreed": True, "nordic_fee_agreed_date": date(2026, 1, 1)})
         invoices = [self.make_invoice(amount, due=date(2026, 4, 1)) for amount in (1000.0, 2000.0, 3000.0)]
         run = self.build_run(date(2026, 4, 10))
-        run._confirm()
+        self.confirm_and_send(run)
         events = run.event_ids
         self.assertEqual(len(events), 3)
         notice = events.notice_id
@@ -74,7 +75,7 @@ class TestNotices(NordicDunningCommon):
         for amount in (1000.0, 2000.0):
             self.make_invoice(amount, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))
-        run._confirm(letters=False)
+        self.confirm_and_send(run, letters=False)
         notices = run.notice_ids
         self.assertEqual(len(notices), 2)
         self.assertEqual(notices.mapped("event_count"), [1, 1])
@@ -87,7 +88,7 @@ class TestNotices(NordicDunningCommon):
         many = [self.make_invoice(100.0 + i, due=date(2026, 4, 1)) for i in range(60)]
         single = self.make_invoice(700.0, due=date(2026, 4, 1), partner=self.other)
         run = self.build_run(date(2026, 4, 10))
-        run._confirm()
+        self.confirm_and_send(run)
         self.assertEqual(len(run.notice_ids), 2)
         by_partner = {notice.partner_id: notice for notice in run.notice_ids}
         long_pdf = by_partner[self.customer].attachment_id.raw
@@ -113,7 +114,7 @@ class TestNotices(NordicDunningCommon):
         self.make_invoice(1000.0, due=date(2026, 4, 1))
         self.make_invoice(500.0, due=date(2026, 4, 1), partner=self.other)
         run = self.build_run(date(2026, 4, 10))
-        run._confirm()
+        self.confirm_and_send(run)
         events = run.event_ids
         Attachment = self.env["ir.attachment"]
         counts = (
@@ -125,7 +126,7 @@ class TestNotices(NordicDunningCommon):
         self.assertEqual(counts, (2, 2, 2))
         run._render_letters(events)
         run._send_emails(events)
-        run._communicate(events)
+        as_system(run)._communicate(events)
         run.invalidate_recordset()
         events.invalidate_recordset()
         self.assertEqual(
@@ -143,7 +144,7 @@ class TestNotices(NordicDunningCommon):
         renders the notice's PDF and records it on the events, without a second e-mail."""
         self.make_invoice(1000.0, due=date(2026, 4, 1))
         run = self.build_run(date(2026, 4, 10))
-        run._confirm(letters=False)
+        self.confirm_and_send(run, letters=False)
         notice = run.notice_ids
         self.assertFalse(notice.attachment_id)
         self.assertFalse(self.notice_mails(notice).attachment_ids)
@@ -158,7 +159,7 @@ class TestNotices(NordicDunningCommon):
         self.make_invoice(1000.0, due=date(2026, 4, 1))
         self.make_invoice(500.0, due=date(2026, 4, 1), partner=self.other)
         run = self.build_run(date(2026, 4, 10))
-        run._confirm(letters=False)
+        self.confirm_and_send(run, letters=False)
         notice, other_notice = run.notice_ids.sorted(lambda n: n.partner_id != self.customer)
         event = notice.event_ids
         forged = {"nordic_dunning_system": True, "tracking_disable": True}
