@@ -12,3 +12,4 @@ from . import test_sql_tools
 from . import test_attacks
 from . import test_legal_timing
 from . import test_dunning_dk_fi
+from . import test_fee_booking
