@@ -27,8 +27,9 @@ import odoo
 from odoo import Command
 
 PER_CUSTOMER = 5
-# Communications per PDF rendering of OCA's letter step (see oca_communicate).
-OCA_PRINT_BATCH = 50
+# Communications per PDF rendering of OCA's letter step: one, as its e-mail step renders them (for several
+# in one call, wkhtmltopdf exited with code 1 on this report here, without a web server for its assets).
+OCA_PRINT_BATCH = 1
 
 
 @contextmanager
@@ -100,7 +101,6 @@ def oca_communicate(sample):
             printer._get_lines(printer.line_ids, printer._credit_line_predicate)
         )
         report = "account_credit_control.report_credit_control_summary"
-        # In batches: for 200 communications in one call, wkhtmltopdf returned an empty file here.
         for start in range(0, len(printed), OCA_PRINT_BATCH):
             env["ir.actions.report"]._render_qweb_pdf(report, printed[start : start + OCA_PRINT_BATCH].ids)
         env.flush_all()
