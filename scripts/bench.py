@@ -16,6 +16,8 @@ process, side by side:
 One untimed round runs first (rolled back), as a long-running server has already loaded its code and
 caches; then ``--repeat`` timed rounds, of which the median is reported.
 The last line printed is ``invoices=N ours_s=X oca_s=Y ratio=Y/X ours_queries_per_invoice=Q``.
+
+``--full`` runs the end-to-end comparison of ``bench_full.py`` instead (fees, letters, e-mails).
 """
 
 import argparse
@@ -43,8 +45,8 @@ EXTRA = ["account_credit_control"]
 DATA_VERSION = 3
 
 
-def ensure_database(n):
-    db = f"nordic_bench_{n}"
+def ensure_database(n, per_customer=20):
+    db = f"nordic_bench_{n}" if per_customer == 20 else f"nordic_bench_{n}_per{per_customer}"
     if (
         harness.db_exists(db)
         and harness.psql("SELECT value FROM ir_config_parameter WHERE key = 'nordic_bench.invoices'", db=db)
@@ -89,8 +91,8 @@ def configure(db):
     )
 
 
-def build_data(env, n):
-    """A Swedish company, its policy, N/20 customers and N overdue invoices (cloned by SQL)."""
+def build_data(env, n, per_customer=20):
+    """A Swedish company, its policy, N/``per_customer`` customers and N overdue invoices (cloned by SQL)."""
     started = time.time()
     Company = env["res.company"]
     type(Company).install_l10n_modules = lambda self: False  # only the localisations of the template
@@ -115,7 +117,7 @@ def build_data(env, n):
         "nordic.dunning.policy"
     ]._create_from_profile(company, "SE")
     partners = env["res.partner"].create(
-        [{"name": f"Bench customer {i}", "email": f"c{i}@example.com"} for i in range(max(1, n // 20))]
+        [{"name": f"Bench customer {i}", "email": f"c{i}@example.com"} for i in range(max(1, n // per_customer))]
     )
     today = date.today()
     journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
@@ -368,7 +370,23 @@ def main():
     parser.add_argument(
         "--fees", action="store_true", help="also time our run with every customer agreed to reminder fees"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="end to end with fees, letters and e-mails, N/5 customers (see scripts/bench_full.py)",
+    )
+    parser.add_argument(
+        "--oca-sample",
+        type=int,
+        default=0,
+        help="with --full: run OCA's communication step on this many customers only and extrapolate",
+    )
     args = parser.parse_args()
+    if args.full:
+        import bench_full  # noqa: PLC0415 (imports this module)
+
+        bench_full.full(args)
+        return
     n = args.invoices
     db, fresh = ensure_database(n)
     registry = open_env(db)

@@ -1,5 +1,6 @@
 from . import nordic_dunning_rate
 from . import nordic_dunning_policy
+from . import nordic_dunning_policy_booking
 from . import nordic_dunning_level
 from . import res_partner
 from . import res_partner_statement

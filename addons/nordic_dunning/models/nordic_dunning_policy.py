@@ -1,8 +1,7 @@
-from collections import defaultdict
 from decimal import Decimal
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
 from ..tools.interest import late_interest
 from .nordic_dunning_profiles import FEE_ACCOUNTS, INTEREST_ACCOUNTS, PROFILES
@@ -253,76 +252,6 @@ class NordicDunningPolicy(models.Model):
         self.ensure_one()
         fee_account = self.fee_account_id or self._default_income_account(self.company_id)
         return fee_account, self.interest_account_id or fee_account
-
-    def _post_charges(self, charges, day, ref):
-        """Book charges on customers' accounts in one posted entry; return (entry, receivable lines).
-
-        ``charges``: dicts with invoice, amount, currency, account (income), label, maturity. One
-        receivable line per charge on the invoice's receivable account and customer, so the customer
-        really owes it; income is summed per account and currency. No VAT: fees and interest are
-        compensation, not supplies.
-        """
-        self.ensure_one()
-        journal = self.fee_journal_id or self.env["account.journal"].search(
-            [("type", "=", "general"), *self.env["account.journal"]._check_company_domain(self.company_id)], limit=1
-        )
-        if not journal or any(not c["account"] for c in charges):
-            raise UserError(_("Set a fee journal and income accounts on policy %s.", self.name))
-        receivable = {
-            line.move_id: line.account_id
-            for line in self.env["account.move"].concat(*(c["invoice"] for c in charges)).line_ids
-            if line.display_type == "payment_term"
-        }
-        company = self.company_id
-        company_currency = company.currency_id
-
-        def balance(amount, currency):
-            # Given with the line, so that Odoo does not derive it line by line (quadratic in a 10k-line entry).
-            if currency == company_currency:
-                return amount
-            return currency._convert(amount, company_currency, company, day)
-
-        line_vals, income = [], defaultdict(lambda: [0.0, 0.0])
-        for charge in charges:
-            line_vals.append(
-                Command.create(
-                    {
-                        "account_id": receivable[charge["invoice"]].id,
-                        "partner_id": charge["invoice"].commercial_partner_id.id,
-                        "name": charge["label"],
-                        "amount_currency": charge["amount"],
-                        "currency_id": charge["currency"].id,
-                        "balance": balance(charge["amount"], charge["currency"]),
-                        "date_maturity": charge.get("maturity") or day,
-                        "analytic_distribution": False,
-                        "tax_ids": [Command.clear()],
-                    }
-                )
-            )
-            totals = income[(charge["account"].id, charge["currency"])]
-            totals[0] += charge["amount"]
-            totals[1] += line_vals[-1][2]["balance"]
-        for (account_id, currency), (amount, amount_company) in income.items():
-            line_vals.append(
-                Command.create(
-                    {
-                        "account_id": account_id,
-                        "name": ref,
-                        "amount_currency": -amount,
-                        "currency_id": currency.id,
-                        # The receivable lines' own balances: the entry balances to the öre.
-                        "balance": -company_currency.round(amount_company),
-                        "analytic_distribution": False,
-                        "tax_ids": [Command.clear()],
-                    }
-                )
-            )
-        move = self.env["account.move"].create(
-            {"move_type": "entry", "journal_id": journal.id, "date": day, "ref": ref, "line_ids": line_vals}
-        )
-        move.action_post()
-        receivable_lines = move.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
-        return move, receivable_lines.sorted("id")
 
     @api.model
     def _cron_charge_late_interest(self):

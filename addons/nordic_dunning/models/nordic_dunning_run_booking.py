@@ -1,6 +1,8 @@
 """Booking a run's fees: one journal entry per batch of charges."""
 # pylint: disable=consider-merging-classes-inherited
 
+from collections import defaultdict
+
 from odoo import Command, _, models
 
 from ..tools.sql import array_literal
@@ -68,29 +70,30 @@ class NordicDunningRun(models.Model):
                 keys.append((kind, event.id))
         count = -(-len(charges) // FEE_ENTRY_LINES)
         moves = self.env["account.move"]
-        links = {"fee": ([], []), "interest": ([], [])}
+        booked = defaultdict(lambda: [None, None])  # event id: [fee line id, interest line id]
         for number, start in enumerate(range(0, len(charges), FEE_ENTRY_LINES), 1):
             ref = _("Dunning charges %s", self.name)
             if count > 1:
                 ref = f"{ref} ({number}/{count})"
             move, receivable_lines = policy._post_charges(charges[start : start + FEE_ENTRY_LINES], day, ref)
             moves |= move
-            for (kind, event_id), line in zip(keys[start : start + FEE_ENTRY_LINES], receivable_lines):
-                links[kind][0].append(event_id)
-                links[kind][1].append(line.id)
-        for kind, column in (("fee", "fee_move_line_id"), ("interest", "interest_move_line_id")):
-            event_ids, line_ids = links[kind]
-            if event_ids:
-                # The events' documents, written in one statement (events are otherwise immutable).
-                self.env.cr.execute(
-                    f"""UPDATE nordic_dunning_event e SET {column} = v.line_id
-                          FROM unnest(%s::int[], %s::int[]) AS v(id, line_id) WHERE e.id = v.id""",  # pylint: disable=sql-injection
-                    [event_ids, line_ids],
-                )
+            for (kind, event_id), line_id in zip(keys[start : start + FEE_ENTRY_LINES], receivable_lines.ids):
+                booked[event_id][kind == "interest"] = line_id
+        # The events' documents and flags, written in one statement (events are otherwise immutable).
+        event_ids = list(booked)
         self.env.cr.execute(
-            "UPDATE nordic_dunning_event SET fee_charged = fee_amount + COALESCE(compensation_amount, 0) > 0,"
-            " interest_charged = %s AND interest_amount > 0 WHERE id = ANY(%s)",
-            [charge_interest, (fee_events | interest_events).ids],
+            """UPDATE nordic_dunning_event e
+                  SET fee_move_line_id = COALESCE(v.fee_line_id, e.fee_move_line_id),
+                      interest_move_line_id = COALESCE(v.interest_line_id, e.interest_move_line_id),
+                      fee_charged = v.fee_line_id IS NOT NULL OR e.fee_charged,
+                      interest_charged = v.interest_line_id IS NOT NULL OR e.interest_charged
+                 FROM unnest(%s::int[], %s::int[], %s::int[]) AS v(id, fee_line_id, interest_line_id)
+                WHERE e.id = v.id""",
+            [
+                array_literal(event_ids),
+                array_literal([booked[event_id][0] for event_id in event_ids]),
+                array_literal([booked[event_id][1] for event_id in event_ids]),
+            ],
         )
         events.invalidate_recordset(["fee_charged", "interest_charged", "fee_move_line_id", "interest_move_line_id"])
         self.fee_move_ids = [Command.link(move.id) for move in moves]
