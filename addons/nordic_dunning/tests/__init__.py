@@ -18,3 +18,4 @@ from . import test_customer_statement
 from . import test_notice
 from . import test_sending_jobs
 from . import test_fee_booking
+from . import test_sending_tour
