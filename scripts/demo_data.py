@@ -227,9 +227,87 @@ if secret_file and not os.path.exists(secret_file):
 for policy in to_replay:
     replay_history(policy)
 
+# --- A run at scale: 1,000 invoices of 200 patients, one letter and one e-mail per patient ------------
+# Confirmed here; its fees, letters and e-mails are queue_job jobs, performed by the jobrunner of the served
+# demo (watch the run's progress) or, with --no-serve, right here.
+mass, created = ensure_company(
+    "Orasolv Tandvård Väst AB",
+    "SE",
+    "se",
+    email="ekonomi.vast@orasolv.example",
+    street="Kungsportsavenyen 1",
+    zip="41136",
+    city="Göteborg",
+    company_registry="556000-0001",
+)
+mass_run = env["nordic.dunning.run"]
+if created:
+    add_bank(mass, "Bankgiro 5050-1063")
+    policy_mass = Policy.search([("company_id", "=", mass.id)], limit=1) or Policy._create_from_profile(mass, "SE")
+    mass.nordic_anomaly_max_lines = 0  # a run of this size is expected here
+    patients = env["res.partner"].create(
+        [
+            {
+                "name": f"Patient Väst {i:03d}",
+                "email": f"vast{i:03d}@example.com",
+                "lang": "sv_SE",
+                "street": "Vasagatan 2",
+                "zip": "41124",
+                "city": "Göteborg",
+                "country_id": mass.country_id.id,
+                "nordic_fee_agreed": True,
+                "nordic_fee_agreed_date": today - timedelta(days=400),
+            }
+            for i in range(200)
+        ]
+    )
+    journal = env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", mass.id)], limit=1)
+    journal.invoice_reference_model = "se_ocr2"
+    moves = (
+        env["account.move"]
+        .with_company(mass)
+        .with_context(tracking_disable=True)
+        .create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": patients[i % len(patients)].id,
+                    "journal_id": journal.id,
+                    "invoice_date": today - timedelta(days=44),
+                    "invoice_date_due": today - timedelta(days=14),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": rng.choice(["Undersökning", "Fyllning", "Tandrengöring"]),
+                                "quantity": 1,
+                                "price_unit": rng.choice([450, 850, 1250]),
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+                for i in range(1000)
+            ]
+        )
+    )
+    moves.action_post()
+    moves.write({"is_move_sent": True})
+    mass_run = env["nordic.dunning.run"].with_company(mass)._build_for_policies(policy_mass, today)
+    if mass_run.state == "to_approve":
+        mass_run.action_approve()
+    mass_run._confirm()
+    env.cr.commit()
+    if os.environ.get("DEMO_SEND_NOW"):
+        mass_run._send_pending_now()
+        env.cr.commit()
+    print(
+        f"DEMO: {mass.name}: run {mass_run.name} of {len(mass_run.line_ids)} invoices confirmed, "
+        f"{len(mass_run.notice_ids)} reminders (one per patient), sending: {mass_run.sending_progress}."
+    )
+
 # --- This morning: today's runs, left for review --------------------------------------------
 runs = env["nordic.dunning.run"]
-for policy in Policy.search([]):
+for policy in Policy.search([("company_id", "!=", mass.id)]):
     if not runs.search([("policy_id", "=", policy.id), ("date", "=", today)]):
         runs |= runs.with_company(policy.company_id)._build_for_policies(policy, today)
 env.cr.commit()
