@@ -12,8 +12,8 @@ OCA   generate the credit-control lines, mark them to be sent, its e-mail step
       queued with the summary PDF attached) and its letter step (``credit.control.printer``: the
       communications' summary report rendered as PDF, in batches of ``OCA_PRINT_BATCH``).
 
-No web server answers on the report URL in this process: wkhtmltopdf renders both sides' letters without
-fetching the assets (it logs a refused connection), the same for both.
+No web server answers on the report URL in this process: our letters carry their styles inline and fetch
+nothing; OCA's summary report tries to fetch its assets and renders without them.
 The last line is ``invoices=N ours_s=X oca_s=Y ratio=Y/X letters_per_s=L fees_per_s=F``.
 """
 
