@@ -159,7 +159,8 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
             self.customer.with_user(clerk).action_nordic_statement_send()
 
     def test_send_statement_attaches_pdf(self):
-        """Send statement opens the composer with the statement template; the e-mail sent carries the PDF."""
+        """Send statement opens the composer with the statement template; the e-mail sent carries the PDF, named
+        in the customer's language (Swedish: Kontoutdrag)."""
         action = self.customer.with_user(self.user).action_nordic_statement_send()
         self.assertEqual(action["res_model"], "mail.compose.message")
         composer = (
@@ -173,7 +174,7 @@ class TestCustomerStatement(NordicDunningCommon, HttpCase):
         composer.action_send_mail()
         message = self.customer.message_ids[0]
         attachment = message.attachment_ids
-        self.assertEqual(attachment.name, "Statement - Patient Ada.pdf")
+        self.assertEqual(attachment.name, "Kontoutdrag - Patient Ada.pdf")
         self.assertEqual(attachment.mimetype, "application/pdf")
         self.assertTrue(attachment.raw.startswith(b"%PDF"))
         self.assertIn(self.customer, message.partner_ids)
