@@ -156,7 +156,9 @@ class NordicDunningNotice(models.Model):
     # ------------------------------------------------------------------
 
     def action_print(self):
-        """The stored letters of these notices (rendered first if they have none yet), in one PDF."""
+        """The stored letters of these notices (rendered first if they have none yet), in one PDF; only of
+        notices the user may read."""
+        self.check_access("read")
         for run, notices in self.sudo().grouped("run_id").items():
             run._render_notice_pdfs(notices)
         return self.env.ref("nordic_dunning.action_report_dunning_letter").report_action(self)

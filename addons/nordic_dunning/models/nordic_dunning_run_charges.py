@@ -123,6 +123,8 @@ class NordicDunningRun(models.Model):
             total = max(full, charged + fee)
         else:
             owed = 0.0
+            # The compensation was charged at an earlier value: a later rise (or exchange rate) adds no fee.
+            full = min(full, charged)
             gross = charged if charged > full else sum(e["fee"] for e in prior[:first])
             total = max(full, gross + fee, charged)
         fee = max(0.0, total - charged - owed)

@@ -201,7 +201,10 @@ class ResPartner(models.Model):
 
     def _nordic_statement_workbook(self, data):
         output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+        # Names and references are text, never formulas or links (a customer named "=HYPERLINK(...)").
+        workbook = xlsxwriter.Workbook(
+            output, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         sheet = workbook.add_worksheet(_("Statement")[:31])
         bold = workbook.add_format({"bold": True})
         date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})

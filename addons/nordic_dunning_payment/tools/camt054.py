@@ -36,7 +36,10 @@ def _where(where):
 
 def _decimal(text, where):
     try:
-        return Decimal(text)
+        amount = Decimal(text)
+        if not amount.is_finite():
+            raise InvalidOperation
+        return amount
     except (InvalidOperation, TypeError):
         raise PaymentFileError(_("%(where)s: %(text)r is not an amount.", where=_where(where), text=text)) from None
 
